@@ -1,0 +1,73 @@
+# sipdrain: BPF object -> skeleton -> one self-contained binary.
+CLANG    ?= clang
+CC       ?= cc
+BPFTOOL  ?= bpftool
+PKGS     := libbpf libxdp libpcap
+PREFIX   ?= /usr/local
+
+BUILD    := build
+BPF_OBJ  := $(BUILD)/sipdrain.bpf.o
+SKEL     := $(BUILD)/sipdrain.skel.h
+BIN      := $(BUILD)/sipdrain
+
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+BPF_CFLAGS := -target bpf -O2 -g -mcpu=v3 -Wall -Wextra -Werror \
+	-Wno-unused-parameter -D__TARGET_ARCH_$(ARCH) -Iinclude \
+	-I/usr/include/$(shell uname -m)-linux-gnu
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) -Iuser \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+
+USER_SRC := $(wildcard user/*.c)
+LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
+LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
+HDRS     := $(wildcard include/*.h user/*.h)
+TEST_BIN := $(BUILD)/gate_test
+
+.PHONY: all deps test clean install bench
+all: $(BIN) $(TEST_BIN)
+
+# Debian 12 packages; installed only when missing (idempotent, quiet).
+DEB_PKGS := clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
+	bpftool xdp-tools sip-tester iproute2 ethtool python3 pkg-config gcc make \
+	gcc-multilib util-linux procps
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "sipdrain: installing packages needs root" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD) $(BUILD)/user:
+	@mkdir -p $@
+
+$(BPF_OBJ): bpf/sipdrain.bpf.c $(HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name sipdrain > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/%.o: user/%.c $(HDRS) $(SKEL) | $(BUILD)/user
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN): $(BUILD)/user/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(TEST_BIN): tests/gate_test.c $(LIB_OBJ) $(HDRS)
+	$(CC) $(CFLAGS) tests/gate_test.c $(LIB_OBJ) -o $@ $(LDLIBS)
+
+test: deps
+	$(MAKE) all
+	tests/run.sh
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/sipdrain
+
+clean:
+	rm -rf $(BUILD)

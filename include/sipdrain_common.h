@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sipdrain ABI: everything that crosses the kernel/user boundary.
+ *
+ * Included by the XDP program (bpf/) and by userspace (user/, tests/).
+ * Nothing here is declared anywhere else: map key/value structs, enums,
+ * the counter layout, limits and map names all live in this one header.
+ */
+#ifndef SIPDRAIN_COMMON_H
+#define SIPDRAIN_COMMON_H
+
+#include <linux/types.h>
+
+/* ---- where state lives ---------------------------------------------- */
+#define SD_PIN_DIR        "/sys/fs/bpf/sipdrain"
+#define SD_PROG_PIN       "prog"          /* pinned XDP program */
+
+/* Map names as macros (xdp-tools style): the pin file name equals the
+ * map name, so `bpftool map dump pinned /sys/fs/bpf/sipdrain/<name>`. */
+#define SD_MAP_CONFIG     sd_config       /* ARRAY[1] of struct sd_config */
+#define SD_MAP_COUNTERS   sd_counters     /* PERCPU_ARRAY[1] of struct sd_counters */
+#define SD_MAP_DIALOGS    sd_dialogs      /* LRU_HASH Call-ID hash -> struct sd_dialog */
+#define SD_MAP_XSKS       sd_xsks         /* XSKMAP (iface slot, rx queue) -> AF_XDP socket */
+#define SD_MAP_SCRATCH    sd_scratch      /* PERCPU_ARRAY[1] scanner buffer + state */
+#define SD_MAP_LAST       sd_last         /* ARRAY[1] last verdict (classify/tests only) */
+#define SD_STR_(x) #x
+#define SD_STR(x) SD_STR_(x)
+
+/* ---- limits ---------------------------------------------------------- */
+#define SD_MAX_PORTS      8
+#define SD_MAX_IFACES     8
+#define SD_MAX_QUEUES     64              /* per interface, for the XSKMAP */
+#define SD_XSK_ENTRIES    (SD_MAX_IFACES * SD_MAX_QUEUES)
+/* Bytes of UDP payload the scanner may examine.  Covers the whole header
+ * section of any datagram up to 1500 bytes (and a long one, e.g. RFC 4475
+ * longreq, whose To/Call-ID end before 2 KiB).  Power of two: offsets are
+ * masked with SD_SCAN_MAX - 1 to keep the verifier's range proofs. */
+#define SD_SCAN_MAX       2048
+#define SD_DEFAULT_PORT   5060
+#define SD_DEFAULT_DIALOGS (1U << 18)
+#define SD_DEFAULT_RETRY_AFTER 300
+
+/* The responder's To tags start with this; an ACK whose To tag starts
+ * with it acknowledges our 503 and is absorbed before the server. */
+#define SD_TAG_PREFIX     "sdrn503-"
+#define SD_TAG_PREFIX_LEN 8
+
+/* ---- enums ----------------------------------------------------------- */
+enum sd_state {
+	SD_SERVING = 0,         /* zero value: a fresh config passes everything */
+	SD_DRAINING = 1,
+	SD_OFFLINE = 2,
+	SD_STATE_MAX,
+};
+
+enum sd_kind {
+	SD_K_NOT_SIP = 0,
+	SD_K_REQUEST,
+	SD_K_RESPONSE,
+	SD_K_KEEPALIVE,
+	SD_K_UNPARSED,
+	SD_K_MAX,
+};
+
+/* Why a message ended up SD_K_UNPARSED. */
+enum sd_unparsed {
+	SD_U_NONE = 0,
+	SD_U_TRUNCATED,         /* datagram ended before the header section did */
+	SD_U_BUDGET,            /* header section longer than SD_SCAN_MAX */
+	SD_U_MALFORMED,         /* bare CR, bad status line */
+};
+
+/* X-macro: method enum value, name.  Order is the ABI. */
+#define SD_METHODS(X) \
+	X(OTHER, "other") X(INVITE, "INVITE") X(ACK, "ACK") X(BYE, "BYE") \
+	X(CANCEL, "CANCEL") X(OPTIONS, "OPTIONS") X(REGISTER, "REGISTER") \
+	X(SUBSCRIBE, "SUBSCRIBE") X(NOTIFY, "NOTIFY") X(REFER, "REFER") \
+	X(INFO, "INFO") X(UPDATE, "UPDATE") X(PRACK, "PRACK") \
+	X(MESSAGE, "MESSAGE") X(PUBLISH, "PUBLISH")
+
+#define SD_METHOD_ENUM_(id, name) SD_M_##id,
+enum sd_method { SD_METHODS(SD_METHOD_ENUM_) SD_M_MAX };
+#undef SD_METHOD_ENUM_
+
+enum sd_verdict {
+	SD_V_PASS = 0,
+	SD_V_REDIRECT,          /* to the responder (XDP_PASS if no socket) */
+	SD_V_DROP,
+	SD_V_MAX,
+};
+
+/* ---- config ---------------------------------------------------------- */
+/* The one entry of SD_MAP_CONFIG.  Written by the CLI, read per packet. */
+struct sd_config {
+	__u32 state;                    /* enum sd_state */
+	__u32 retry_after;              /* seconds, for the responder's 503 */
+	__u32 allow_mask;               /* bit (1 << enum sd_method): passes while DRAINING */
+	__u32 nports;
+	__u16 ports[SD_MAX_PORTS];      /* UDP ports gated, host order */
+	__u32 nifaces;
+	__u32 ifindex[SD_MAX_IFACES];   /* slot -> ifindex; XSKMAP key = slot * SD_MAX_QUEUES + queue */
+	__u32 xdp_mode[SD_MAX_IFACES];  /* enum xdp_attach_mode used on that slot */
+	__u32 max_dialogs;
+	__u32 pad;
+	__u64 drain_started_ns;         /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+};
+
+/* CANCEL and ACK always pass a drain: they belong to transactions the
+ * server already has (DESIGN.md, "which methods are refused"). */
+#define SD_ALLOW_ALWAYS ((1U << SD_M_CANCEL) | (1U << SD_M_ACK))
+
+/* ---- counters -------------------------------------------------------- */
+/* X-macro: field name, help text.  One __u64 each, per CPU, in this
+ * order; the struct gives bpftool the names, the index enum lets the
+ * XDP program bump a field by number. */
+#define SD_COUNTERS(X) \
+	X(packets,            "packets seen by the gate") \
+	X(other_traffic,      "not UDP to a SIP port (ARP, ICMP, TCP, other ports)") \
+	X(ip_fragments,       "IP fragments (passed unread)") \
+	X(bad_l3,             "truncated or malformed L2/L3/L4 headers (passed)") \
+	X(not_sip,            "UDP to a SIP port that is not SIP") \
+	X(keepalives,         "CRLF keep-alives") \
+	X(requests,           "SIP requests") \
+	X(responses,          "SIP responses") \
+	X(unparsed,           "SIP-looking datagrams the scanner could not finish") \
+	X(unparsed_truncated, "unparsed: header section not terminated") \
+	X(unparsed_budget,    "unparsed: header section beyond the scan budget") \
+	X(unparsed_malformed, "unparsed: bare CR or bad status line") \
+	X(req_in_dialog,      "requests with a To tag") \
+	X(req_invite,   "INVITE")   X(req_ack,      "ACK")      X(req_bye,     "BYE") \
+	X(req_cancel,   "CANCEL")   X(req_options,  "OPTIONS")  X(req_register,"REGISTER") \
+	X(req_subscribe,"SUBSCRIBE") X(req_notify,  "NOTIFY")   X(req_refer,   "REFER") \
+	X(req_info,     "INFO")     X(req_update,   "UPDATE")   X(req_prack,   "PRACK") \
+	X(req_message,  "MESSAGE")  X(req_publish,  "PUBLISH")  X(req_other,   "other methods") \
+	X(resp_1xx, "1xx") X(resp_2xx, "2xx") X(resp_3xx, "3xx") X(resp_4xx, "4xx") \
+	X(resp_5xx, "5xx") X(resp_6xx, "6xx") X(resp_other, "status outside 100-699") \
+	X(verdict_pass,       "passed to the server") \
+	X(verdict_redirect,   "redirected to the responder") \
+	X(verdict_drop,       "dropped") \
+	X(redirect_fallback,  "redirect wanted, no responder socket: passed") \
+	X(ack_absorbed,       "ACKs for the responder's 503 (or any ACK while OFFLINE) dropped") \
+	X(responses_dropped,  "responses dropped while OFFLINE") \
+	X(drain_allowed,      "out-of-dialog requests passed while DRAINING by method policy") \
+	X(drain_known_callid, "INVITEs passed while DRAINING: Call-ID already received") \
+	X(dialogs_recorded,   "INVITEs recorded in the dialog table")
+
+#define SD_COUNTER_FIELD_(name, help) __u64 name;
+struct sd_counters { SD_COUNTERS(SD_COUNTER_FIELD_) };
+#undef SD_COUNTER_FIELD_
+
+#define SD_COUNTER_IDX_(name, help) SD_C_##name,
+enum sd_counter_idx { SD_COUNTERS(SD_COUNTER_IDX_) SD_C_MAX };
+#undef SD_COUNTER_IDX_
+
+/* ---- dialog table ---------------------------------------------------- */
+enum sd_dialog_state {
+	SD_D_ATTEMPT = 0,       /* INVITE passed to the server */
+};
+
+struct sd_dialog {
+	__u64 created_ns;       /* bpf_ktime_get_ns() when first recorded */
+	__u64 last_ns;          /* last datagram of this Call-ID */
+	__u32 state;            /* enum sd_dialog_state */
+	__u32 hits;             /* INVITEs with this Call-ID seen */
+};
+
+/* ---- scanner result -------------------------------------------------- */
+/* What the scanner learnt of one datagram (see include/sip_scan.h). */
+#define SD_F_TO          0x01   /* a To header was seen */
+#define SD_F_TO_TAG      0x02   /* ... with a tag parameter */
+#define SD_F_TAG_OURS    0x04   /* ... whose value starts with SD_TAG_PREFIX */
+#define SD_F_CALLID      0x08   /* call_id_hash is valid */
+#define SD_F_CSEQ        0x10   /* cseq_method is valid */
+#define SD_F_HDR_END     0x20   /* the empty line ending the headers was seen */
+
+struct sd_result {
+	__u64 call_id_hash;     /* FNV-1a 64 of the Call-ID value */
+	__u64 status;           /* responses: status code as written */
+	__u8 kind;              /* enum sd_kind */
+	__u8 method;            /* requests: enum sd_method */
+	__u8 cseq_method;       /* enum sd_method of the CSeq header */
+	__u8 flags;             /* SD_F_* */
+	__u8 unparsed;          /* enum sd_unparsed */
+	__u8 verdict;           /* enum sd_verdict */
+	__u8 l3;                /* 4 or 6; 0 when not UDP/IP to a SIP port */
+	__u8 fragment;          /* 1: IP fragment, not read */
+	__u32 xdp_action;       /* what the program returned */
+	__u32 seq;              /* bumped per packet, for tests */
+};
+
+#endif /* SIPDRAIN_COMMON_H */

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gate.h"
+#include "log.h"
+
+bool sd_parse_uint(const char *what, const char *s, unsigned long min,
+		   unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
+		pr_warn("invalid %s '%s' (expected %lu..%lu)\n", what, s, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+int sd_getopt(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, const char *usage)
+{
+	int opt;
+
+	opterr = 0;
+	opt = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (opt == 'h') {
+		fputs(usage, stdout);
+		exit(SD_EXIT_OK);
+	}
+	if (opt == '?' || opt == ':') {
+		if (optopt && (opt == ':' || strchr(shortopts, optopt)))
+			pr_warn("%s: option '-%c' needs a value (see '%s --help')\n",
+				argv[0], optopt, argv[0]);
+		else if (optopt)
+			pr_warn("%s: unknown option '-%c' (see '%s --help')\n",
+				argv[0], optopt, argv[0]);
+		else
+			pr_warn("%s: bad option '%s' (see '%s --help')\n",
+				argv[0], argv[optind - 1], argv[0]);
+		exit(SD_EXIT_USAGE);
+	}
+	return opt;
+}
+
+bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg)
+{
+	unsigned long v;
+
+	if (!sd_parse_uint("port", arg, 1, 65535, &v))
+		return false;
+	for (__u32 i = 0; i < *nports; i++)
+		if (ports[i] == v)
+			return true;
+	if (*nports >= SD_MAX_PORTS) {
+		pr_warn("at most %d ports\n", SD_MAX_PORTS);
+		return false;
+	}
+	ports[(*nports)++] = v;
+	return true;
+}
+
+int sd_open_config(void)
+{
+	int fd;
+
+	if (!sd_is_attached()) {
+		pr_warn("nothing attached (no %s); run 'sipdrain attach IFACE' first\n",
+			SD_PIN_DIR);
+		return -ENOENT;
+	}
+	fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
+	if (fd < 0)
+		pr_warn("cannot open %s/%s: %s\n", SD_PIN_DIR,
+			SD_STR(SD_MAP_CONFIG), strerror(-fd));
+	return fd;
+}

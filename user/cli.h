@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Subcommands and the small helpers they share. */
+#ifndef SD_CLI_H
+#define SD_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct sd_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_drain(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+
+/* Exit codes. */
+#define SD_EXIT_OK    0
+#define SD_EXIT_ERR   1
+#define SD_EXIT_USAGE 2
+
+/* Parse an unsigned decimal in [min, max]; prints one line and returns
+ * false when it is not one. */
+bool sd_parse_uint(const char *what, const char *s, unsigned long min,
+		   unsigned long max, unsigned long *out);
+/* getopt_long with our conventions: --help prints usage and exits 0, a
+ * bad option prints one line and exits 2.  Returns the option or -1. */
+int sd_getopt(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, const char *usage);
+/* --port parsing into a list without duplicates. */
+bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg);
+/* Open the pinned config map of an attached gate (one line on failure). */
+int sd_open_config(void);
+
+#endif

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* sipdrain classify: the real XDP program, through BPF_PROG_TEST_RUN, on
+ * raw SIP message files or on every packet of a pcap/pcapng capture. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/bpf.h>
+
+#include "cli.h"
+#include "gate.h"
+#include "log.h"
+#include "packet.h"
+#include "pcapfile.h"
+#include "tester.h"
+
+static const char classify_usage[] =
+	"Usage: sipdrain classify [OPTIONS] FILE...\n"
+	"       sipdrain classify [OPTIONS] --pcap CAPTURE...\n"
+	"\n"
+	"Run the gate's XDP program (a private copy: nothing is attached)\n"
+	"on each raw SIP message FILE, sent in Ethernet/IPv4/UDP to the first\n"
+	"SIP port, or on each packet of a pcap/pcapng capture, and print one\n"
+	"JSON object per message: kind, method, status, To tag, Call-ID hash\n"
+	"and the verdict the gate would give in the chosen state.  Packets of\n"
+	"a capture go through in order, sharing one dialog table.\n"
+	"\n"
+	"  -s, --state STATE   serving (default), draining or offline\n"
+	"  -p, --port N        gated UDP port (repeatable; default for files 5060;\n"
+	"                      for captures, default: every UDP datagram is\n"
+	"                      taken as sent to a SIP port)\n"
+	"  -a, --allow METHOD  as for 'sipdrain drain'\n"
+	"  -P, --pcap          the FILEs are captures\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Example: sipdrain classify --state draining --pcap calls.pcap\n";
+
+static const char *action_name(__u32 a)
+{
+	static const char *const n[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS",
+					 "XDP_TX", "XDP_REDIRECT" };
+	return a < 5 ? n[a] : "?";
+}
+
+static void print_result(const struct sd_result *r)
+{
+	static const char *const why[] = { "", "truncated", "budget", "malformed" };
+	const char *method = NULL;
+
+	printf("\"kind\":\"%s\"", r->kind < SD_K_MAX ? sd_kind_names[r->kind] : "?");
+	if (r->kind == SD_K_REQUEST)
+		method = sd_method_names[r->method % SD_M_MAX];
+	else if (r->kind == SD_K_RESPONSE && (r->flags & SD_F_CSEQ))
+		method = sd_method_names[r->cseq_method % SD_M_MAX];
+	if (method)
+		printf(",\"method\":\"%s\"", method);
+	else
+		printf(",\"method\":null");
+	if (r->kind == SD_K_RESPONSE)
+		printf(",\"status\":%llu", (unsigned long long)r->status);
+	if (r->flags & SD_F_CSEQ)
+		printf(",\"cseq_method\":\"%s\"", sd_method_names[r->cseq_method % SD_M_MAX]);
+	printf(",\"to\":%s,\"to_tag\":%s,\"tag_ours\":%s",
+	       r->flags & SD_F_TO ? "true" : "false",
+	       r->flags & SD_F_TO_TAG ? "true" : "false",
+	       r->flags & SD_F_TAG_OURS ? "true" : "false");
+	if (r->flags & SD_F_CALLID)
+		printf(",\"call_id_hash\":\"%016llx\"", (unsigned long long)r->call_id_hash);
+	else
+		printf(",\"call_id_hash\":null");
+	if (r->kind == SD_K_UNPARSED && r->unparsed < 4)
+		printf(",\"unparsed\":\"%s\"", why[r->unparsed]);
+	if (r->fragment)
+		printf(",\"fragment\":true");
+	printf(",\"verdict\":\"%s\",\"action\":\"%s\"}\n",
+	       r->verdict < SD_V_MAX ? sd_verdict_names[r->verdict] : "?",
+	       action_name(r->xdp_action));
+}
+
+struct pcap_run {
+	struct sd_tester *t;
+	bool auto_port;
+	int err;
+};
+
+static int classify_packet(void *arg, unsigned idx, const __u8 *frame,
+			   size_t len, __u16 dport)
+{
+	struct pcap_run *pr = arg;
+	struct sd_result r;
+	int err;
+
+	printf("{\"packet\":%u,", idx);
+	if (!frame || len < 14) {
+		printf("\"kind\":\"not_sip\",\"verdict\":\"pass\",\"action\":\"none\"}\n");
+		return 0;
+	}
+	if (pr->auto_port && dport && pr->t->cfg.ports[0] != dport) {
+		pr->t->cfg.ports[0] = dport;
+		err = sd_tester_apply(pr->t);
+		if (err)
+			goto fail;
+	}
+	err = sd_tester_run(pr->t, frame, len, &r);
+	if (err)
+		goto fail;
+	print_result(&r);
+	return 0;
+fail:
+	printf("\"error\":\"%s\"}\n", strerror(-err));
+	pr_warn("packet %u: test run failed: %s\n", idx, strerror(-err));
+	pr->err = err;
+	return err;
+}
+
+static int classify_file(struct sd_tester *t, const char *path)
+{
+	static __u8 msg[65507], frame[SD_FRAME_MAX];
+	struct sd_wrap w = { .sport = 5070, .dport = t->cfg.ports[0] };
+	struct sd_result r;
+	size_t n, flen;
+	FILE *f;
+	int err;
+
+	f = fopen(path, "rb");
+	if (!f) {
+		pr_warn("%s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	n = fread(msg, 1, sizeof(msg), f);
+	if (ferror(f) || (n == sizeof(msg) && fgetc(f) != EOF)) {
+		pr_warn("%s: unreadable or larger than a UDP datagram\n", path);
+		fclose(f);
+		return -EINVAL;
+	}
+	fclose(f);
+	flen = sd_build_frame(frame, sizeof(frame), &w, msg, n);
+	err = sd_tester_run(t, frame, flen, &r);
+	if (err) {
+		pr_warn("%s: test run failed: %s\n", path, strerror(-err));
+		return err;
+	}
+	printf("{\"file\":\"");
+	for (const char *p = path; *p; p++)
+		printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	printf("\",");
+	print_result(&r);
+	return 0;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "allow", required_argument, NULL, 'a' },
+		{ "pcap", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct sd_config want = { 0 };
+	struct sd_tester t;
+	bool pcap = false;
+	int opt, err, rc = SD_EXIT_OK, m;
+
+	while ((opt = sd_getopt(argc, argv, "s:p:a:Ph", opts, classify_usage)) != -1) {
+		switch (opt) {
+		case 's':
+			m = sd_state_by_name(optarg);
+			if (m < 0) {
+				pr_warn("invalid state '%s' (serving, draining or offline)\n", optarg);
+				return SD_EXIT_USAGE;
+			}
+			want.state = m;
+			break;
+		case 'p':
+			if (!sd_add_port(want.ports, &want.nports, optarg))
+				return SD_EXIT_USAGE;
+			break;
+		case 'a':
+			m = sd_method_by_name(optarg);
+			if (m < 0) {
+				pr_warn("unknown method '%s'\n", optarg);
+				return SD_EXIT_USAGE;
+			}
+			want.allow_mask |= 1U << m;
+			break;
+		case 'P':
+			pcap = true;
+			break;
+		}
+	}
+	if (optind >= argc) {
+		pr_warn("classify: name at least one file (see 'sipdrain classify --help')\n");
+		return SD_EXIT_USAGE;
+	}
+	if (sd_require_root())
+		return SD_EXIT_ERR;
+	err = sd_tester_open(&t);
+	if (err)
+		return SD_EXIT_ERR;
+	t.cfg.state = want.state;
+	t.cfg.allow_mask = want.allow_mask;
+	if (want.nports) {
+		t.cfg.nports = want.nports;
+		memcpy(t.cfg.ports, want.ports, sizeof(want.ports));
+	}
+	err = sd_tester_apply(&t);
+	if (err) {
+		pr_warn("cannot configure the test program: %s\n", strerror(-err));
+		sd_tester_close(&t);
+		return SD_EXIT_ERR;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (pcap) {
+			struct pcap_run pr = { .t = &t, .auto_port = !want.nports };
+
+			if (sd_pcap_each(argv[i], classify_packet, &pr))
+				rc = SD_EXIT_ERR;
+		} else if (classify_file(&t, argv[i])) {
+			rc = SD_EXIT_ERR;
+		}
+	}
+	sd_tester_close(&t);
+	return rc;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "gate.h"
+#include "log.h"
+#include "sipdrain.skel.h"
+
+#define NAME_(name, help) #name,
+const char *const sd_counter_names[SD_C_MAX] = { SD_COUNTERS(NAME_) };
+#undef NAME_
+#define MNAME_(id, name) name,
+const char *const sd_method_names[SD_M_MAX] = { SD_METHODS(MNAME_) };
+#undef MNAME_
+const char *const sd_state_names[SD_STATE_MAX] = { "serving", "draining", "offline" };
+const char *const sd_kind_names[SD_K_MAX] = {
+	"not_sip", "request", "response", "keepalive", "unparsed"
+};
+const char *const sd_verdict_names[SD_V_MAX] = { "pass", "redirect", "drop" };
+
+int sd_method_by_name(const char *name)
+{
+	/* "other" is not a method name an operator can allow by spelling */
+	for (int m = SD_M_OTHER + 1; m < SD_M_MAX; m++)
+		if (!strcmp(name, sd_method_names[m]))
+			return m;
+	return -1;
+}
+
+int sd_state_by_name(const char *name)
+{
+	for (int s = 0; s < SD_STATE_MAX; s++)
+		if (!strcmp(name, sd_state_names[s]))
+			return s;
+	return -1;
+}
+
+struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last)
+{
+	struct sipdrain *skel = sipdrain__open();
+
+	if (!skel) {
+		pr_warn("cannot open the BPF object: %s\n", strerror(errno));
+		return NULL;
+	}
+	skel->rodata->cfg_record_last = record_last;
+	if (max_dialogs)
+		bpf_map__set_max_entries(skel->maps.sd_dialogs, max_dialogs);
+	return skel;
+}
+
+void sd_gate_close(struct sipdrain *skel)
+{
+	sipdrain__destroy(skel);
+}
+
+int sd_require_root(void)
+{
+	if (geteuid() != 0) {
+		pr_warn("must run as root (BPF and XDP need CAP_SYS_ADMIN/CAP_NET_ADMIN)\n");
+		return -EPERM;
+	}
+	return 0;
+}
+
+int sd_bpffs_prepare(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			int err = -errno;
+
+			pr_warn("cannot mount bpffs on /sys/fs/bpf: %s\n", strerror(errno));
+			return err;
+		}
+	}
+	if (mkdir(SD_PIN_DIR, 0700) && errno != EEXIST) {
+		int err = -errno;
+
+		pr_warn("cannot create %s: %s\n", SD_PIN_DIR, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+bool sd_is_attached(void)
+{
+	return access(SD_PIN_DIR "/" SD_STR(SD_MAP_CONFIG), F_OK) == 0;
+}
+
+int sd_pinned_map_fd(const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The maps an operator reads; internal ones (.rodata, scratch) stay
+ * unpinned. */
+static struct bpf_map *pinned_maps(struct sipdrain *skel, int i)
+{
+	struct bpf_map *maps[] = {
+		skel->maps.sd_config, skel->maps.sd_counters, skel->maps.sd_dialogs,
+		skel->maps.sd_xsks,
+	};
+	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
+}
+
+int sd_pin_all(struct sipdrain *skel, int prog_fd)
+{
+	char path[256];
+	struct bpf_map *m;
+	int err;
+
+	for (int i = 0; (m = pinned_maps(skel, i)); i++) {
+		snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, bpf_map__name(m));
+		err = bpf_map__pin(m, path);
+		if (err) {
+			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, SD_PROG_PIN);
+	if (bpf_obj_pin(prog_fd, path)) {
+		err = -errno;
+		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+void sd_unpin_all(void)
+{
+	static const char *const names[] = {
+		SD_STR(SD_MAP_CONFIG), SD_STR(SD_MAP_COUNTERS), SD_STR(SD_MAP_DIALOGS),
+		SD_STR(SD_MAP_XSKS), SD_PROG_PIN,
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, names[i]);
+		if (unlink(path) && errno != ENOENT)
+			pr_warn("cannot remove %s: %s\n", path, strerror(errno));
+	}
+	if (rmdir(SD_PIN_DIR) && errno != ENOENT)
+		pr_debug("leaving %s: %s\n", SD_PIN_DIR, strerror(errno));
+}
+
+int sd_config_get(int fd, struct sd_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+}
+
+int sd_config_set(int fd, const struct sd_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int sd_counters_get(int fd, struct sd_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sd_counters *per;
+	__u32 zero = 0;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		err = -errno;
+		goto out;
+	}
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < ncpu; c++)
+		for (int i = 0; i < SD_C_MAX; i++)
+			((__u64 *)sum)[i] += ((__u64 *)&per[c])[i];
+out:
+	free(per);
+	return err;
+}

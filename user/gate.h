@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The gate's object and its pinned state under SD_PIN_DIR. */
+#ifndef SD_GATE_H
+#define SD_GATE_H
+
+#include <stdbool.h>
+#include "sipdrain_common.h"
+
+struct sipdrain;
+
+/* Open the embedded BPF object (not loaded, nothing pinned). */
+struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last);
+void sd_gate_close(struct sipdrain *skel);
+
+/* Names, for status and JSON. */
+extern const char *const sd_counter_names[SD_C_MAX];
+extern const char *const sd_method_names[SD_M_MAX];
+extern const char *const sd_state_names[SD_STATE_MAX];
+extern const char *const sd_kind_names[SD_K_MAX];
+extern const char *const sd_verdict_names[SD_V_MAX];
+int sd_method_by_name(const char *name);      /* -1 if unknown */
+int sd_state_by_name(const char *name);       /* -1 if unknown */
+
+/* Pins. */
+int sd_bpffs_prepare(void);                   /* mount bpffs, mkdir pin dir */
+bool sd_is_attached(void);                    /* pinned config exists */
+int sd_pinned_map_fd(const char *name);       /* -errno when missing */
+int sd_pin_all(struct sipdrain *skel, int prog_fd);
+void sd_unpin_all(void);
+
+/* The one config entry and the summed per-CPU counters. */
+int sd_config_get(int fd, struct sd_config *cfg);
+int sd_config_set(int fd, const struct sd_config *cfg);
+int sd_counters_get(int fd, struct sd_counters *sum);
+
+/* Root and BPF checks with one clear line on failure. */
+int sd_require_root(void);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Logging in the manner of xdp-tools: warnings always, info by default,
+ * debug (and libbpf/libxdp chatter) with --verbose. */
+#ifndef SD_LOG_H
+#define SD_LOG_H
+
+enum sd_log_level { SD_LOG_WARN, SD_LOG_INFO, SD_LOG_DEBUG };
+
+void sd_log_set_level(enum sd_log_level lvl);
+void sd_log(enum sd_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Route libbpf's and libxdp's messages through sd_log (debug level). */
+void sd_log_hook_libs(void);
+
+#define pr_warn(...)  sd_log(SD_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  sd_log(SD_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) sd_log(SD_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <pcap/pcap.h>
+
+#include "log.h"
+#include "packet.h"
+#include "pcapfile.h"
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+/* Offset of the IP header for link types without Ethernet; -1 if none. */
+static int ip_offset(int dlt)
+{
+	switch (dlt) {
+	case DLT_NULL:
+	case DLT_LOOP:
+		return 4;
+	case DLT_RAW:
+	case 101:               /* LINKTYPE_RAW where libpcap keeps it */
+		return 0;
+	case DLT_LINUX_SLL:
+		return 16;
+	case DLT_LINUX_SLL2:
+		return 20;
+	default:
+		return -1;
+	}
+}
+
+/* UDP destination port of an Ethernet frame (0: not UDP, or a fragment). */
+static __u16 udp_dport(const __u8 *f, size_t len)
+{
+	size_t off = 12;
+	__u16 proto;
+	__u8 nh;
+
+	while (off + 2 <= len) {
+		proto = f[off] << 8 | f[off + 1];
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		off += 4;
+	}
+	if (off + 2 > len)
+		return 0;
+	off += 2;
+	if (proto == ETH_P_IP) {
+		if (off + 20 > len || f[off + 9] != 17 || ((f[off + 6] << 8 | f[off + 7]) & 0x1fff))
+			return 0;
+		off += (f[off] & 0xf) * 4;
+	} else if (proto == ETH_P_IPV6) {
+		if (off + 40 > len)
+			return 0;
+		nh = f[off + 6];
+		off += 40;
+		while ((nh == 0 || nh == 43 || nh == 60) && off + 2 <= len) {
+			nh = f[off];
+			off += (f[off + 1] + 1) * 8;
+		}
+		if (nh != 17)
+			return 0;
+	} else {
+		return 0;
+	}
+	return off + 4 <= len ? (f[off + 2] << 8 | f[off + 3]) : 0;
+}
+
+int sd_pcap_each(const char *path, sd_pcap_cb cb, void *arg)
+{
+	static __u8 frame[SD_FRAME_MAX];
+	char errbuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const __u8 *data;
+	unsigned idx = 0;
+	int dlt, ipoff, rc, ret = 0;
+	pcap_t *pc;
+
+	pc = pcap_open_offline(path, errbuf);
+	if (!pc) {
+		pr_warn("%s: %s\n", path, errbuf);
+		return -1;
+	}
+	dlt = pcap_datalink(pc);
+	ipoff = ip_offset(dlt);
+	if (dlt != DLT_EN10MB && ipoff < 0) {
+		pr_warn("%s: unsupported link type %s\n", path,
+			pcap_datalink_val_to_name(dlt) ?: "?");
+		pcap_close(pc);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
+		const __u8 *f = NULL;
+		size_t len = 0;
+
+		idx++;
+		if (dlt == DLT_EN10MB) {
+			f = data;
+			len = h->caplen;
+		} else if ((int)h->caplen > ipoff &&
+			   h->caplen - ipoff + 14 <= sizeof(frame)) {
+			__u8 ver = data[ipoff] >> 4;
+			__u16 et = htons(ver == 6 ? ETH_P_IPV6 : ETH_P_IP);
+
+			memset(frame, 0, 12);
+			memcpy(frame + 12, &et, 2);
+			memcpy(frame + 14, data + ipoff, h->caplen - ipoff);
+			f = frame;
+			len = h->caplen - ipoff + 14;
+		}
+		ret = cb(arg, idx, f, len, f ? udp_dport(f, len) : 0);
+		if (ret)
+			break;
+	}
+	if (rc == -1) {
+		pr_warn("%s: %s\n", path, pcap_geterr(pc));
+		ret = -1;
+	}
+	pcap_close(pc);
+	return ret;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "gate.h"
+#include "log.h"
+#include "sip_scan.h"
+#include "sipdrain.skel.h"
+#include "tester.h"
+
+void sd_parse(const void *payload, size_t len, struct sd_result *r)
+{
+	const __u8 *p = payload;
+	struct sd_scan s;
+
+	sd_scan_init(&s, len);
+	while (s.pos < s.end && s.st != SD_ST_DONE)
+		sd_scan_step(&s, p[s.pos++]);
+	sd_scan_end(&s);
+	memset(r, 0, sizeof(*r));
+	sd_scan_result(&s, r);
+}
+
+int sd_tester_open(struct sd_tester *t)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	/* a small dialog table: the tests never fill it */
+	t->skel = sd_gate_open(4096, true);
+	if (!t->skel)
+		return -ENOMEM;
+	err = sipdrain__load(t->skel);
+	if (err) {
+		pr_warn("cannot load the XDP program: %s (run as root; kernel >= 6.1 with BPF)\n",
+			strerror(-err));
+		sd_gate_close(t->skel);
+		t->skel = NULL;
+		return err;
+	}
+	t->prog_fd = bpf_program__fd(t->skel->progs.sipdrain_xdp);
+	t->cfg_fd = bpf_map__fd(t->skel->maps.sd_config);
+	t->cnt_fd = bpf_map__fd(t->skel->maps.sd_counters);
+	t->last_fd = bpf_map__fd(t->skel->maps.sd_last);
+	t->dlg_fd = bpf_map__fd(t->skel->maps.sd_dialogs);
+	t->cfg.nports = 1;
+	t->cfg.ports[0] = SD_DEFAULT_PORT;
+	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
+	return sd_tester_apply(t);
+}
+
+void sd_tester_close(struct sd_tester *t)
+{
+	if (t->skel)
+		sd_gate_close(t->skel);
+	t->skel = NULL;
+}
+
+int sd_tester_apply(struct sd_tester *t)
+{
+	return sd_config_set(t->cfg_fd, &t->cfg);
+}
+
+int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
+		  struct sd_result *r)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = frame,
+		    .data_size_in = len,
+		    .repeat = 1);
+	struct sd_result before;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(t->last_fd, &zero, &before))
+		return -errno;
+	if (bpf_prog_test_run_opts(t->prog_fd, &opts))
+		return -errno;
+	if (bpf_map_lookup_elem(t->last_fd, &zero, r))
+		return -errno;
+	if (r->seq == before.seq)       /* the program did not record: a bug */
+		return -EIO;
+	r->xdp_action = opts.retval;
+	return 0;
+}
+
+int sd_tester_counters(struct sd_tester *t, struct sd_counters *c)
+{
+	return sd_counters_get(t->cnt_fd, c);
+}
+
+int sd_tester_reset(struct sd_tester *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sd_counters *zeros = calloc(ncpu, sizeof(*zeros));
+	__u64 key, next;
+	__u32 zero = 0;
+	int err = 0;
+
+	if (!zeros)
+		return -ENOMEM;
+	if (bpf_map_update_elem(t->cnt_fd, &zero, zeros, BPF_ANY))
+		err = -errno;
+	free(zeros);
+	while (!err && !bpf_map_get_next_key(t->dlg_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(t->dlg_fd, &key))
+			err = -errno;
+	}
+	return err;
+}

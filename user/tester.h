@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* A private instance of the XDP program (nothing attached, nothing
+ * pinned) run through BPF_PROG_TEST_RUN: `classify` and the tests. */
+#ifndef SD_TESTER_H
+#define SD_TESTER_H
+
+#include <stddef.h>
+#include "sipdrain_common.h"
+
+struct sipdrain;
+
+struct sd_tester {
+	struct sipdrain *skel;
+	int prog_fd, cfg_fd, cnt_fd, last_fd, dlg_fd;
+	struct sd_config cfg;
+};
+
+int sd_tester_open(struct sd_tester *t);
+void sd_tester_close(struct sd_tester *t);
+/* Write t->cfg to the config map (after changing state, ports, ...). */
+int sd_tester_apply(struct sd_tester *t);
+/* Run one frame; fills *r (r->xdp_action is the program's return). */
+int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
+		  struct sd_result *r);
+int sd_tester_counters(struct sd_tester *t, struct sd_counters *c);
+/* Empty the dialog table and zero the counters. */
+int sd_tester_reset(struct sd_tester *t);
+
+/* The userspace reference parser: the same state machine as the XDP
+ * program, fed byte by byte, on a bare SIP payload. */
+void sd_parse(const void *payload, size_t len, struct sd_result *r);
+
+#endif
