@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of the XDP gate, in the manner of the kernel's prog_tests:
+ * crafted frames through BPF_PROG_TEST_RUN of the real program, checks
+ * on the returned action, the recorded verdict and the counters.
+ *
+ * usage: gate_test SHARED_TESTDATA_DIR OWN_DATA_DIR
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf.h>
+
+#include "gate.h"
+#include "log.h"
+#include "packet.h"
+#include "sip_scan.h"
+#include "tester.h"
+
+static int n_pass, n_fail;
+static const char *cur_test;
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		n_pass++;
+		return;
+	}
+	n_fail++;
+	fprintf(stderr, "FAIL [%s] ", cur_test);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static __u64 fnv1a(const char *s)
+{
+	__u64 h = SD_FNV_OFFSET;
+
+	for (; *s; s++)
+		h = (h ^ (__u8)*s) * SD_FNV_PRIME;
+	return h;
+}
+
+static size_t read_file(const char *path, __u8 *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}
+
+static struct sd_tester T;
+static __u8 frame[SD_FRAME_MAX];
+
+static const struct sd_wrap wraps[4] = {
+	{ .ipv6 = 0, .vlans = 0, .sport = 5070, .dport = 5060 },
+	{ .ipv6 = 1, .vlans = 0, .sport = 5070, .dport = 5060 },
+	{ .ipv6 = 0, .vlans = 1, .sport = 5070, .dport = 5060 },
+	{ .ipv6 = 1, .vlans = 2, .sport = 5070, .dport = 5060 },
+};
+static const char *const wrap_names[4] = { "ipv4", "ipv6", "ipv4+vlan", "ipv6+2vlan" };
+
+static int run_msg(const struct sd_wrap *w, const void *msg, size_t len, struct sd_result *r)
+{
+	size_t flen = sd_build_frame(frame, sizeof(frame), w, msg, len);
+	int err;
+
+	if (!flen)
+		return -E2BIG;
+	err = sd_tester_run(&T, frame, flen, r);
+	return err;
+}
+
+static void set_state(__u32 state, __u32 allow)
+{
+	T.cfg.state = state;
+	T.cfg.allow_mask = allow;
+	if (sd_tester_apply(&T)) {
+		fprintf(stderr, "cannot set state\n");
+		exit(2);
+	}
+}
+
+/* The kernel program and the userspace parser agree on these bytes. */
+static void check_differential(const char *name, const void *msg, size_t len,
+			       const struct sd_result *k)
+{
+	struct sd_result u;
+
+	sd_parse(msg, len, &u);
+	check(u.kind == k->kind && u.method == k->method && u.flags == k->flags &&
+	      u.call_id_hash == k->call_id_hash && u.status == k->status &&
+	      u.cseq_method == k->cseq_method && u.unparsed == k->unparsed,
+	      "%s (%zu bytes): XDP and userspace parser disagree: kind %d/%d method %d/%d "
+	      "flags %#x/%#x", name, len, k->kind, u.kind, k->method, u.method,
+	      k->flags, u.flags);
+}
+
+static int method_by_token(const char *tok)
+{
+	int m = sd_method_by_name(tok);
+
+	return m < 0 ? SD_M_OTHER : m;
+}
+
+static int kind_by_name(const char *k)
+{
+	for (int i = 0; i < SD_K_MAX; i++)
+		if (!strcmp(k, sd_kind_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- one corpus message, every wrapping, every cut ----------------- */
+struct expect {
+	int kind, method, to_tag, tag_ours, status_set;
+	__u64 status;
+	const char *callid;     /* NULL: do not check */
+	int cseq_method;        /* -1: do not check */
+};
+
+static void check_message(const char *name, const __u8 *msg, size_t len,
+			  const struct expect *e)
+{
+	struct sd_result r, full;
+	int err;
+
+	set_state(SD_SERVING, 0);
+	for (int w = 0; w < 4; w++) {
+		err = run_msg(&wraps[w], msg, len, &r);
+		check(!err, "%s/%s: test run failed: %s", name, wrap_names[w], strerror(-err));
+		if (err)
+			continue;
+		check(r.kind == e->kind, "%s/%s: kind %s, want %s", name, wrap_names[w],
+		      sd_kind_names[r.kind % SD_K_MAX], sd_kind_names[e->kind]);
+		if (e->kind == SD_K_REQUEST)
+			check(r.method == e->method, "%s/%s: method %s, want %s", name,
+			      wrap_names[w], sd_method_names[r.method % SD_M_MAX],
+			      sd_method_names[e->method]);
+		check(!!(r.flags & SD_F_TO_TAG) == e->to_tag, "%s/%s: to_tag %d, want %d",
+		      name, wrap_names[w], !!(r.flags & SD_F_TO_TAG), e->to_tag);
+		check(!!(r.flags & SD_F_TAG_OURS) == e->tag_ours, "%s/%s: tag_ours %d, want %d",
+		      name, wrap_names[w], !!(r.flags & SD_F_TAG_OURS), e->tag_ours);
+		if (e->callid)
+			check((r.flags & SD_F_CALLID) && r.call_id_hash == fnv1a(e->callid),
+			      "%s/%s: Call-ID hash %016llx, want FNV(%s)", name, wrap_names[w],
+			      (unsigned long long)r.call_id_hash, e->callid);
+		if (e->status_set)
+			check(r.status == e->status, "%s/%s: status %llu, want %llu", name,
+			      wrap_names[w], (unsigned long long)r.status,
+			      (unsigned long long)e->status);
+		if (e->cseq_method >= 0)
+			check((r.flags & SD_F_CSEQ) && r.cseq_method == e->cseq_method,
+			      "%s/%s: CSeq method %d, want %d", name, wrap_names[w],
+			      r.cseq_method, e->cseq_method);
+		check(r.l3 == (wraps[w].ipv6 ? 6 : 4), "%s/%s: l3 %d", name, wrap_names[w], r.l3);
+		check_differential(name, msg, len, &r);
+	}
+
+	/* Every prefix, as if the datagram were cut there, while DRAINING:
+	 * no failure, the same verdict as the userspace parser, and never a
+	 * redirect when the whole message is in-dialog. */
+	set_state(SD_DRAINING, 0);
+	if (run_msg(&wraps[0], msg, len, &full))
+		return;
+	for (size_t cut = 0; cut < len; cut++) {
+		err = run_msg(&wraps[0], msg, cut, &r);
+		if (err) {
+			check(0, "%s cut at %zu: test run failed: %s", name, cut, strerror(-err));
+			break;
+		}
+		if ((full.flags & SD_F_TO_TAG) && r.verdict == SD_V_REDIRECT) {
+			check(0, "%s cut at %zu: in-dialog message redirected", name, cut);
+			break;
+		}
+		if (r.kind == SD_K_UNPARSED && r.verdict != SD_V_PASS) {
+			check(0, "%s cut at %zu: unparsed but not passed", name, cut);
+			break;
+		}
+		check_differential(name, msg, cut, &r);
+	}
+	set_state(SD_SERVING, 0);
+}
+
+/* ---- RFC 4475 ------------------------------------------------------ */
+static void test_rfc4475(const char *dir)
+{
+	char path[512], line[4096];
+	static __u8 msg[65536];
+	int n = 0;
+	FILE *f;
+
+	cur_test = "rfc4475";
+	snprintf(path, sizeof(path), "%s/rfc4475/manifest.tsv", dir);
+	f = fopen(path, "r");
+	if (!f) {
+		check(0, "cannot open %s", path);
+		return;
+	}
+	if (!fgets(line, sizeof(line), f))     /* header */
+		line[0] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *col[16] = { 0 }, *p = line;
+		struct expect e = { .cseq_method = -1 };
+		size_t len;
+		int nc = 0;
+
+		line[strcspn(line, "\n")] = 0;
+		while (nc < 16 && (col[nc] = strsep(&p, "\t")))
+			nc++;
+		if (nc < 13)
+			continue;
+		/* file sec cat kind method status to_has_tag call_id cseq_num cseq_method counts bytes terminated */
+		if (strcmp(col[12], "True"))
+			continue;               /* header section not terminated */
+		e.kind = kind_by_name(col[3]);
+		e.method = strcmp(col[4], "None") ? method_by_token(col[4]) : SD_M_OTHER;
+		e.to_tag = !strcmp(col[6], "True");
+		if (strcmp(col[7], "None"))
+			e.callid = col[7];
+		if (e.kind == SD_K_RESPONSE) {
+			e.status_set = 1;
+			e.status = strtoull(col[5], NULL, 10);
+			e.cseq_method = method_by_token(col[9]);
+		}
+		snprintf(path, sizeof(path), "%s/rfc4475/%s", dir, col[0]);
+		len = read_file(path, msg, sizeof(msg));
+		check_message(col[0], msg, len, &e);
+		n++;
+	}
+	fclose(f);
+	check(n >= 45, "only %d RFC 4475 messages with terminated headers", n);
+	printf("rfc4475: %d messages x 4 wrappings, every cut\n", n);
+}
+
+/* ---- the project's own corpus --------------------------------------- */
+static void test_corpus(const char *dir)
+{
+	char path[512], line[1024];
+	static __u8 msg[65536];
+	int n = 0;
+	FILE *f;
+
+	cur_test = "corpus";
+	snprintf(path, sizeof(path), "%s/expected.tsv", dir);
+	f = fopen(path, "r");
+	if (!f) {
+		check(0, "cannot open %s", path);
+		return;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *col[6] = { 0 }, *p = line;
+		struct expect e = { .cseq_method = -1 };
+		size_t len;
+		int nc = 0;
+
+		line[strcspn(line, "\n")] = 0;
+		while (nc < 6 && (col[nc] = strsep(&p, "\t")))
+			nc++;
+		if (nc < 6)
+			continue;
+		e.kind = kind_by_name(col[1]);
+		check(e.kind >= 0, "%s: bad kind %s in expected.tsv", col[0], col[1]);
+		if (e.kind == SD_K_RESPONSE)
+			e.cseq_method = method_by_token(col[2]);
+		else
+			e.method = method_by_token(col[2]);
+		e.to_tag = atoi(col[3]);
+		e.tag_ours = atoi(col[4]);
+		if (strcmp(col[5], "-"))
+			e.callid = col[5];
+		snprintf(path, sizeof(path), "%s/%s", dir, col[0]);
+		len = read_file(path, msg, sizeof(msg));
+		check_message(col[0], msg, len, &e);
+		n++;
+	}
+	fclose(f);
+	check(n >= 40, "only %d own corpus messages", n);
+	printf("corpus: %d messages x 4 wrappings, every cut\n", n);
+}
+
+/* ---- the DESIGN.md state table -------------------------------------- */
+static char *mk(char *buf, const char *method, const char *to, const char *callid)
+{
+	sprintf(buf, "%s sip:b@198.18.0.2 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bK-st\r\n"
+		"From: <sip:a@198.18.0.1>;tag=f\r\nTo: %s\r\nCall-ID: %s\r\n"
+		"CSeq: 1 %s\r\nContent-Length: 0\r\n\r\n", method, to, callid, method);
+	return buf;
+}
+
+struct cell {
+	const char *what;
+	const char *msg;
+	__u32 state, allow;
+	int verdict;            /* enum sd_verdict */
+	__u32 action;           /* XDP action (redirect: PASS fallback in test_run) */
+	int counter;            /* counter that must move by one, or -1 */
+};
+
+static void run_cell(const struct cell *c)
+{
+	struct sd_counters before, after;
+	struct sd_result r;
+	int err;
+
+	set_state(c->state, c->allow);
+	sd_tester_counters(&T, &before);
+	err = run_msg(&wraps[0], c->msg, strlen(c->msg), &r);
+	check(!err, "%s/%s: run: %s", sd_state_names[c->state], c->what, strerror(-err));
+	if (err)
+		return;
+	sd_tester_counters(&T, &after);
+	check(r.verdict == c->verdict, "%s/%s: verdict %s, want %s", sd_state_names[c->state],
+	      c->what, sd_verdict_names[r.verdict % SD_V_MAX], sd_verdict_names[c->verdict]);
+	check(r.xdp_action == c->action, "%s/%s: action %u, want %u", sd_state_names[c->state],
+	      c->what, r.xdp_action, c->action);
+	{
+		int vc = SD_C_verdict_pass + c->verdict;
+		__u64 d = ((__u64 *)&after)[vc] - ((__u64 *)&before)[vc];
+
+		check(d == 1, "%s/%s: counter %s moved by %llu", sd_state_names[c->state],
+		      c->what, sd_counter_names[vc], (unsigned long long)d);
+	}
+	if (c->counter >= 0) {
+		__u64 d = ((__u64 *)&after)[c->counter] - ((__u64 *)&before)[c->counter];
+
+		check(d == 1, "%s/%s: counter %s moved by %llu", sd_state_names[c->state],
+		      c->what, sd_counter_names[c->counter], (unsigned long long)d);
+	}
+	if (c->verdict == SD_V_REDIRECT)        /* no socket in a test run */
+		check(((__u64 *)&after)[SD_C_redirect_fallback] ==
+		      ((__u64 *)&before)[SD_C_redirect_fallback] + 1,
+		      "%s/%s: redirect fallback not counted", sd_state_names[c->state], c->what);
+}
+
+static void test_state_table(void)
+{
+	static char inv[1024], inv_known[1024], opt[1024], reg[1024], cancel[1024],
+		bye[1024], reinv[1024], ack_ours[1024], ack_other[1024], info_new[1024];
+	static const char resp[] = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bK-r\r\n"
+		"From: <sip:a@x>;tag=f\r\nTo: <sip:b@x>;tag=t\r\nCall-ID: resp@x\r\nCSeq: 1 INVITE\r\n\r\n";
+	static const char ka[] = "\r\n\r\n";
+	static const char unparsed[] = "INVITE sip:b@x SIP/2.0\r\nTo: <sip:b@x>\r\n";
+	const __u32 P = XDP_PASS, D = XDP_DROP;
+	struct sd_result r;
+
+	cur_test = "state-table";
+	sd_tester_reset(&T);
+	mk(inv, "INVITE", "<sip:b@198.18.0.2>", "new-call@x");
+	mk(inv_known, "INVITE", "<sip:b@198.18.0.2>", "known-call@x");
+	mk(opt, "OPTIONS", "<sip:b@198.18.0.2>", "opt@x");
+	mk(reg, "REGISTER", "<sip:b@198.18.0.2>", "reg@x");
+	mk(cancel, "CANCEL", "<sip:b@198.18.0.2>", "known-call@x");
+	mk(bye, "BYE", "<sip:b@198.18.0.2>;tag=t1", "up@x");
+	mk(reinv, "INVITE", "<sip:b@198.18.0.2>;tag=t1", "up@x");
+	mk(ack_ours, "ACK", "<sip:b@198.18.0.2>;tag=" SD_TAG_PREFIX "00112233", "new-call@x");
+	mk(ack_other, "ACK", "<sip:b@198.18.0.2>;tag=t1", "up@x");
+	mk(info_new, "INFO", "<sip:b@198.18.0.2>", "info@x");
+
+	/* SERVING: an INVITE without tag is recorded; its retransmission
+	 * (or re-send after 401/407) passes a later drain */
+	const struct cell serving[] = {
+		{ "new INVITE (recorded)", inv_known, SD_SERVING, 0, SD_V_PASS, P, SD_C_dialogs_recorded },
+		{ "OPTIONS", opt, SD_SERVING, 0, SD_V_PASS, P, SD_C_req_options },
+		{ "CANCEL", cancel, SD_SERVING, 0, SD_V_PASS, P, SD_C_req_cancel },
+		{ "in-dialog BYE", bye, SD_SERVING, 0, SD_V_PASS, P, SD_C_req_in_dialog },
+		{ "re-INVITE", reinv, SD_SERVING, 0, SD_V_PASS, P, SD_C_req_in_dialog },
+		{ "ACK for our 503", ack_ours, SD_SERVING, 0, SD_V_DROP, D, SD_C_ack_absorbed },
+		{ "ACK of a call", ack_other, SD_SERVING, 0, SD_V_PASS, P, SD_C_req_ack },
+		{ "response", resp, SD_SERVING, 0, SD_V_PASS, P, SD_C_resp_2xx },
+		{ "keep-alive", ka, SD_SERVING, 0, SD_V_PASS, P, SD_C_keepalives },
+		{ "unparsed", unparsed, SD_SERVING, 0, SD_V_PASS, P, SD_C_unparsed_truncated },
+	};
+	const struct cell draining[] = {
+		{ "new INVITE", inv, SD_DRAINING, 0, SD_V_REDIRECT, P, SD_C_verdict_redirect },
+		{ "INVITE already received", inv_known, SD_DRAINING, 0, SD_V_PASS, P, SD_C_drain_known_callid },
+		{ "OPTIONS", opt, SD_DRAINING, 0, SD_V_REDIRECT, P, SD_C_req_options },
+		{ "REGISTER", reg, SD_DRAINING, 0, SD_V_REDIRECT, P, SD_C_req_register },
+		{ "REGISTER allowed", reg, SD_DRAINING, 1U << SD_M_REGISTER, SD_V_PASS, P, SD_C_drain_allowed },
+		{ "INFO out of dialog", info_new, SD_DRAINING, 0, SD_V_REDIRECT, P, SD_C_req_info },
+		{ "CANCEL", cancel, SD_DRAINING, 0, SD_V_PASS, P, SD_C_drain_allowed },
+		{ "in-dialog BYE", bye, SD_DRAINING, 0, SD_V_PASS, P, SD_C_req_in_dialog },
+		{ "re-INVITE", reinv, SD_DRAINING, 0, SD_V_PASS, P, SD_C_req_in_dialog },
+		{ "ACK for our 503", ack_ours, SD_DRAINING, 0, SD_V_DROP, D, SD_C_ack_absorbed },
+		{ "ACK of a call", ack_other, SD_DRAINING, 0, SD_V_PASS, P, SD_C_req_ack },
+		{ "response", resp, SD_DRAINING, 0, SD_V_PASS, P, SD_C_resp_2xx },
+		{ "keep-alive", ka, SD_DRAINING, 0, SD_V_PASS, P, SD_C_keepalives },
+		{ "unparsed", unparsed, SD_DRAINING, 0, SD_V_PASS, P, SD_C_unparsed },
+	};
+	const struct cell offline[] = {
+		{ "new INVITE", inv, SD_OFFLINE, 0, SD_V_REDIRECT, P, SD_C_verdict_redirect },
+		{ "INVITE already received", inv_known, SD_OFFLINE, 0, SD_V_REDIRECT, P, SD_C_req_invite },
+		{ "CANCEL", cancel, SD_OFFLINE, 0, SD_V_REDIRECT, P, SD_C_req_cancel },
+		{ "in-dialog BYE", bye, SD_OFFLINE, 0, SD_V_REDIRECT, P, SD_C_req_bye },
+		{ "re-INVITE", reinv, SD_OFFLINE, 0, SD_V_REDIRECT, P, SD_C_req_in_dialog },
+		{ "ACK for our 503", ack_ours, SD_OFFLINE, 0, SD_V_DROP, D, SD_C_ack_absorbed },
+		{ "ACK of a call", ack_other, SD_OFFLINE, 0, SD_V_DROP, D, SD_C_ack_absorbed },
+		{ "response", resp, SD_OFFLINE, 0, SD_V_DROP, D, SD_C_responses_dropped },
+		{ "keep-alive", ka, SD_OFFLINE, 0, SD_V_PASS, P, SD_C_keepalives },
+	};
+	for (size_t i = 0; i < sizeof(serving) / sizeof(serving[0]); i++)
+		run_cell(&serving[i]);
+	for (size_t i = 0; i < sizeof(draining) / sizeof(draining[0]); i++)
+		run_cell(&draining[i]);
+	for (size_t i = 0; i < sizeof(offline) / sizeof(offline[0]); i++)
+		run_cell(&offline[i]);
+
+	/* the dialog table holds the recorded Call-ID under its hash */
+	{
+		__u64 key = fnv1a("known-call@x");
+		struct sd_dialog d;
+
+		check(!bpf_map_lookup_elem(T.dlg_fd, &key, &d) && d.state == SD_D_ATTEMPT &&
+		      d.hits >= 2, "dialog table: known-call@x missing or not hit");
+		key = fnv1a("new-call@x");
+		check(bpf_map_lookup_elem(T.dlg_fd, &key, &d) != 0,
+		      "dialog table: an INVITE refused while draining was recorded");
+	}
+	/* a drained INVITE never reaches the table, so its retransmission
+	 * is refused too */
+	set_state(SD_DRAINING, 0);
+	run_msg(&wraps[0], inv, strlen(inv), &r);
+	check(r.verdict == SD_V_REDIRECT, "retransmitted refused INVITE passed");
+	/* an unknown state value fails open */
+	set_state(7, 0);
+	run_msg(&wraps[0], inv, strlen(inv), &r);
+	check(r.verdict == SD_V_PASS && r.xdp_action == XDP_PASS, "unknown state does not pass");
+	set_state(SD_SERVING, 0);
+	printf("state table: %zu cells\n", sizeof(serving) / sizeof(serving[0]) +
+	       sizeof(draining) / sizeof(draining[0]) + sizeof(offline) / sizeof(offline[0]));
+}
+
+/* ---- traffic that is not SIP to a gated port ------------------------- */
+static void expect_untouched(const char *what, const __u8 *f, size_t len, int counter)
+{
+	struct sd_counters before, after;
+	struct sd_result r;
+	int err;
+
+	sd_tester_counters(&T, &before);
+	err = sd_tester_run(&T, f, len, &r);
+	sd_tester_counters(&T, &after);
+	check(!err, "%s: run: %s", what, strerror(-err));
+	check(r.xdp_action == XDP_PASS, "%s: action %u, want XDP_PASS", what, r.xdp_action);
+	check(r.kind == SD_K_NOT_SIP && r.verdict == SD_V_PASS, "%s: classified as %s", what,
+	      sd_kind_names[r.kind % SD_K_MAX]);
+	check(((__u64 *)&after)[counter] == ((__u64 *)&before)[counter] + 1,
+	      "%s: counter %s not bumped", what, sd_counter_names[counter]);
+	check(after.requests == before.requests && after.verdict_redirect == before.verdict_redirect,
+	      "%s: counted as SIP", what);
+}
+
+static void test_non_sip(void)
+{
+	static char inv[1024];
+	__u8 f[2048];
+	size_t len;
+	struct sd_wrap w = wraps[0];
+	struct sd_result r;
+
+	cur_test = "non-sip";
+	mk(inv, "INVITE", "<sip:b@198.18.0.2>", "nonsip@x");
+	/* everything below is examined while OFFLINE: the strictest state */
+	set_state(SD_OFFLINE, 0);
+
+	/* ARP */
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	f[12] = 0x08, f[13] = 0x06;
+	expect_untouched("ARP", f, 60, SD_C_other_traffic);
+
+	/* ICMP echo carrying an INVITE */
+	len = sd_build_frame(f, sizeof(f), &w, inv, strlen(inv));
+	f[14 + 9] = 1;
+	expect_untouched("ICMP", f, len, SD_C_other_traffic);
+
+	/* TCP to 5060 */
+	len = sd_build_frame(f, sizeof(f), &w, inv, strlen(inv));
+	f[14 + 9] = 6;
+	expect_untouched("TCP to 5060", f, len, SD_C_other_traffic);
+
+	/* UDP to a port that is not gated, IPv4 and IPv6 */
+	w.dport = 5061;
+	len = sd_build_frame(f, sizeof(f), &w, inv, strlen(inv));
+	expect_untouched("UDP to 5061", f, len, SD_C_other_traffic);
+	w.ipv6 = 1;
+	len = sd_build_frame(f, sizeof(f), &w, inv, strlen(inv));
+	expect_untouched("UDP6 to 5061", f, len, SD_C_other_traffic);
+	w = wraps[0];
+
+	/* IPv4 fragments: first (MF) and later (offset) */
+	len = sd_build_frame(f, sizeof(f), &w, inv, strlen(inv));
+	f[14 + 6] = 0x20;
+	expect_untouched("IPv4 first fragment", f, len, SD_C_ip_fragments);
+	f[14 + 6] = 0x00, f[14 + 7] = 0x10;
+	expect_untouched("IPv4 later fragment", f, len, SD_C_ip_fragments);
+
+	/* IPv6 fragment header */
+	{
+		__u8 g[2048];
+		size_t l6;
+
+		w.ipv6 = 1;
+		l6 = sd_build_frame(g, sizeof(g), &w, inv, strlen(inv));
+		memcpy(f, g, 54);
+		f[14 + 6] = 44;                         /* next: fragment */
+		f[54] = 17, f[55] = 0, f[56] = 0, f[57] = 1;   /* offset 0, MF */
+		memset(f + 58, 0, 4);
+		memcpy(f + 62, g + 54, l6 - 54);
+		f[14 + 4] = (l6 - 54 + 8) >> 8, f[14 + 5] = (l6 - 54 + 8) & 0xff;
+		expect_untouched("IPv6 fragment", f, l6 + 8, SD_C_ip_fragments);
+
+		/* hop-by-hop + destination options, then UDP to 5060: gated */
+		memcpy(f, g, 54);
+		f[14 + 6] = 0;                          /* hop-by-hop */
+		memset(f + 54, 0, 24);
+		f[54] = 60, f[55] = 0;                  /* 8 bytes, next: dst opts */
+		f[54 + 2] = 1, f[54 + 3] = 4;           /* PadN */
+		f[62] = 17, f[63] = 1;                  /* 16 bytes, next: UDP */
+		f[62 + 2] = 1, f[62 + 3] = 12;
+		memcpy(f + 78, g + 54, l6 - 54);
+		f[14 + 4] = (l6 - 54 + 24) >> 8, f[14 + 5] = (l6 - 54 + 24) & 0xff;
+		check(!sd_tester_run(&T, f, l6 + 24, &r) && r.kind == SD_K_REQUEST &&
+		      r.method == SD_M_INVITE && r.verdict == SD_V_REDIRECT,
+		      "IPv6 with extension headers: not read as a new INVITE (kind %d)", r.kind);
+		w = wraps[0];
+	}
+
+	/* IPv4 with options (IHL 6) is still read */
+	{
+		__u8 g[2048];
+
+		len = sd_build_frame(g, sizeof(g), &w, inv, strlen(inv));
+		memcpy(f, g, 34);
+		f[14] = 0x46;
+		memset(f + 34, 1, 4);                   /* NOP options */
+		memcpy(f + 38, g + 34, len - 34);
+		f[16] = (len - 14 + 4) >> 8, f[17] = (len - 14 + 4) & 0xff;
+		check(!sd_tester_run(&T, f, len + 4, &r) && r.kind == SD_K_REQUEST &&
+		      r.verdict == SD_V_REDIRECT, "IPv4 with options: not read (kind %d)", r.kind);
+	}
+
+	/* UDP length larger than the packet: malformed, passes */
+	len = sd_build_frame(f, sizeof(f), &w, inv, strlen(inv));
+	f[14 + 20 + 4] = 0xff, f[14 + 20 + 5] = 0xff;
+	check(!sd_tester_run(&T, f, len, &r) && r.xdp_action == XDP_PASS &&
+	      r.kind == SD_K_NOT_SIP, "bad UDP length not passed");
+
+	/* a frame shorter than Ethernet */
+	check(!sd_tester_run(&T, f, 14, &r) && r.xdp_action == XDP_PASS, "runt not passed");
+	set_state(SD_SERVING, 0);
+}
+
+/* ---- a header section longer than one page: frags, still read ------- */
+static void test_jumbo(void)
+{
+	static char msg[9000];
+	struct sd_result r;
+	int n, err;
+
+	cur_test = "jumbo";
+	n = sprintf(msg, "INVITE sip:b@198.18.0.2 SIP/2.0\r\nTo: <sip:b@198.18.0.2>\r\n"
+		    "Call-ID: jumbo@x\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
+		    "Content-Length: 6000\r\n\r\n");
+	memset(msg + n, 'a', 6000);
+	set_state(SD_DRAINING, 0);
+	err = run_msg(&wraps[1], msg, n + 6000, &r);
+	check(!err && r.kind == SD_K_REQUEST && r.verdict == SD_V_REDIRECT,
+	      "6 KB INVITE (multi-buffer): err %d kind %d verdict %d", err, r.kind, r.verdict);
+	set_state(SD_SERVING, 0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s SHARED_TESTDATA_DIR OWN_DATA_DIR\n", argv[0]);
+		return 2;
+	}
+	sd_log_hook_libs();
+	if (sd_tester_open(&T))
+		return 2;
+	test_state_table();
+	test_non_sip();
+	test_jumbo();
+	test_corpus(argv[2]);
+	test_rfc4475(argv[1]);
+	sd_tester_close(&T);
+	printf("gate_test: %d passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}

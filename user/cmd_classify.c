@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <linux/bpf.h>
 
 #include "cli.h"
@@ -27,8 +28,10 @@ static const char classify_usage[] =
 	"\n"
 	"  -s, --state STATE   serving (default), draining or offline\n"
 	"  -p, --port N        gated UDP port (repeatable; default for files 5060;\n"
-	"                      for captures, default: every UDP datagram is\n"
-	"                      taken as sent to a SIP port)\n"
+	"                      for captures, default: a datagram to or from a SIP\n"
+	"                      port - 5060, 5061, or any port that sends or\n"
+	"                      receives a SIP/2.0 start line in the capture -\n"
+	"                      is taken as sent to the gated port)\n"
 	"  -a, --allow METHOD  as for 'sipdrain drain'\n"
 	"  -P, --pcap          the FILEs are captures\n"
 	"  -h, --help          this text\n"
@@ -77,14 +80,51 @@ static void print_result(const struct sd_result *r)
 	       action_name(r->xdp_action));
 }
 
+/* Captures without --port: the SIP ports are 5060, 5061 and every port
+ * that sends or receives a datagram with a SIP/2.0 start line; a
+ * datagram to or from one of them is taken as sent to the gated port. */
 struct pcap_run {
 	struct sd_tester *t;
 	bool auto_port;
+	__u8 sip_port[65536 / 8];
 	int err;
 };
 
+static bool is_sip_port(const struct pcap_run *pr, __u16 p)
+{
+	return p && (pr->sip_port[p / 8] >> (p % 8)) & 1;
+}
+
+static void mark_sip_port(struct pcap_run *pr, __u16 p)
+{
+	pr->sip_port[p / 8] |= 1 << (p % 8);
+}
+
+/* Does the payload's first line start or end with "SIP/2.0"? */
+static bool has_sip_start_line(const __u8 *p, size_t n)
+{
+	const __u8 *eol = memchr(p, '\n', n);
+	size_t l = eol ? (size_t)(eol - p) : n;
+
+	if (l && p[l - 1] == '\r')
+		l--;
+	return (l >= 8 && !strncasecmp((const char *)p, "SIP/2.0 ", 8)) ||
+	       (l >= 8 && !strncasecmp((const char *)p + l - 8, " SIP/2.0", 8));
+}
+
+static int learn_port(void *arg, unsigned idx, const __u8 *frame, size_t len,
+		      const struct sd_udp_info *u)
+{
+	(void)idx, (void)frame, (void)len;
+	if (u->dport && has_sip_start_line(u->payload, u->plen)) {
+		mark_sip_port(arg, u->sport);
+		mark_sip_port(arg, u->dport);
+	}
+	return 0;
+}
+
 static int classify_packet(void *arg, unsigned idx, const __u8 *frame,
-			   size_t len, __u16 dport)
+			   size_t len, const struct sd_udp_info *u)
 {
 	struct pcap_run *pr = arg;
 	struct sd_result r;
@@ -95,11 +135,17 @@ static int classify_packet(void *arg, unsigned idx, const __u8 *frame,
 		printf("\"kind\":\"not_sip\",\"verdict\":\"pass\",\"action\":\"none\"}\n");
 		return 0;
 	}
-	if (pr->auto_port && dport && pr->t->cfg.ports[0] != dport) {
-		pr->t->cfg.ports[0] = dport;
-		err = sd_tester_apply(pr->t);
-		if (err)
-			goto fail;
+	if (pr->auto_port) {
+		/* gate this datagram's port, or none */
+		__u32 n = is_sip_port(pr, u->sport) || is_sip_port(pr, u->dport);
+
+		if (pr->t->cfg.nports != n || pr->t->cfg.ports[0] != u->dport) {
+			pr->t->cfg.nports = n;
+			pr->t->cfg.ports[0] = u->dport;
+			err = sd_tester_apply(pr->t);
+			if (err)
+				goto fail;
+		}
 	}
 	err = sd_tester_run(pr->t, frame, len, &r);
 	if (err)
@@ -213,9 +259,15 @@ int cmd_classify(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++) {
 		if (pcap) {
-			struct pcap_run pr = { .t = &t, .auto_port = !want.nports };
+			static struct pcap_run pr;
 
-			if (sd_pcap_each(argv[i], classify_packet, &pr))
+			memset(&pr, 0, sizeof(pr));
+			pr.t = &t;
+			pr.auto_port = !want.nports;
+			mark_sip_port(&pr, 5060);
+			mark_sip_port(&pr, 5061);
+			if ((pr.auto_port && sd_pcap_each(argv[i], learn_port, &pr)) ||
+			    sd_pcap_each(argv[i], classify_packet, &pr))
 				rc = SD_EXIT_ERR;
 		} else if (classify_file(&t, argv[i])) {
 			rc = SD_EXIT_ERR;

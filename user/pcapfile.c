@@ -31,8 +31,8 @@ static int ip_offset(int dlt)
 	}
 }
 
-/* UDP destination port of an Ethernet frame (0: not UDP, or a fragment). */
-static __u16 udp_dport(const __u8 *f, size_t len)
+/* UDP ports and payload of an Ethernet frame. */
+static void udp_info(const __u8 *f, size_t len, struct sd_udp_info *u)
 {
 	size_t off = 12;
 	__u16 proto;
@@ -44,16 +44,17 @@ static __u16 udp_dport(const __u8 *f, size_t len)
 			break;
 		off += 4;
 	}
+	memset(u, 0, sizeof(*u));
 	if (off + 2 > len)
-		return 0;
+		return;
 	off += 2;
 	if (proto == ETH_P_IP) {
 		if (off + 20 > len || f[off + 9] != 17 || ((f[off + 6] << 8 | f[off + 7]) & 0x1fff))
-			return 0;
+			return;
 		off += (f[off] & 0xf) * 4;
 	} else if (proto == ETH_P_IPV6) {
 		if (off + 40 > len)
-			return 0;
+			return;
 		nh = f[off + 6];
 		off += 40;
 		while ((nh == 0 || nh == 43 || nh == 60) && off + 2 <= len) {
@@ -61,11 +62,16 @@ static __u16 udp_dport(const __u8 *f, size_t len)
 			off += (f[off + 1] + 1) * 8;
 		}
 		if (nh != 17)
-			return 0;
+			return;
 	} else {
-		return 0;
+		return;
 	}
-	return off + 4 <= len ? (f[off + 2] << 8 | f[off + 3]) : 0;
+	if (off + 8 > len)
+		return;
+	u->sport = f[off] << 8 | f[off + 1];
+	u->dport = f[off + 2] << 8 | f[off + 3];
+	u->payload = f + off + 8;
+	u->plen = len - off - 8;
 }
 
 int sd_pcap_each(const char *path, sd_pcap_cb cb, void *arg)
@@ -110,7 +116,11 @@ int sd_pcap_each(const char *path, sd_pcap_cb cb, void *arg)
 			f = frame;
 			len = h->caplen - ipoff + 14;
 		}
-		ret = cb(arg, idx, f, len, f ? udp_dport(f, len) : 0);
+		struct sd_udp_info u = { 0 };
+
+		if (f)
+			udp_info(f, len, &u);
+		ret = cb(arg, idx, f, len, &u);
 		if (ret)
 			break;
 	}
