@@ -25,13 +25,17 @@ LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h)
 TEST_BIN := $(BUILD)/gate_test
 
-.PHONY: all deps test clean install bench
-all: $(BIN) $(TEST_BIN)
+.PHONY: all compile deps test clean install
+# `make` alone, on a fresh Debian 12 machine as root: packages, then build.
+all: deps
+	@$(MAKE) --no-print-directory compile
+
+compile: $(BIN) $(TEST_BIN)
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
-	bpftool xdp-tools sip-tester iproute2 ethtool python3 pkg-config gcc make \
-	gcc-multilib util-linux procps
+	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
+	python3 pkg-config gcc make util-linux
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -63,7 +67,7 @@ $(TEST_BIN): tests/gate_test.c $(LIB_OBJ) $(HDRS)
 	$(CC) $(CFLAGS) tests/gate_test.c $(LIB_OBJ) -o $@ $(LDLIBS)
 
 test: deps
-	$(MAKE) all
+	@$(MAKE) --no-print-directory compile
 	tests/run.sh
 
 install: $(BIN)

@@ -15,6 +15,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
 
 #include "sipdrain_common.h"
 #include "sip_scan.h"
@@ -65,6 +66,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sd_result);
 } SD_MAP_LAST SEC(".maps");
+
+/* libxdp dispatcher: run early, let later programs see what we pass. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(sipdrain_xdp);
 
 #define VLAN_HLEN 4
 #define IPV6_FRAG 44
@@ -252,7 +259,8 @@ static __always_inline __u32 status_counter(__u64 status)
 	return SD_C_resp_1xx + (__u32)status / 100 - 1;
 }
 
-static __always_inline void record_dialog(struct sd_result *r)
+/* Returns 1 when the Call-ID was new to the table. */
+static __always_inline int record_dialog(struct sd_result *r)
 {
 	struct sd_dialog *d, nd = {};
 	__u64 now = bpf_ktime_get_ns();
@@ -261,13 +269,13 @@ static __always_inline void record_dialog(struct sd_result *r)
 	if (d) {
 		d->last_ns = now;
 		__sync_fetch_and_add(&d->hits, 1);
-		return;
+		return 0;
 	}
 	nd.created_ns = now;
 	nd.last_ns = now;
 	nd.state = SD_D_ATTEMPT;
 	nd.hits = 1;
-	bpf_map_update_elem(&SD_MAP_DIALOGS, &r->call_id_hash, &nd, BPF_NOEXIST);
+	return !bpf_map_update_elem(&SD_MAP_DIALOGS, &r->call_id_hash, &nd, BPF_NOEXIST);
 }
 
 /* DRAINING: may this out-of-dialog request still reach the server? */
@@ -321,10 +329,8 @@ static __always_inline __u8 decide(struct sd_config *cfg, struct sd_result *r,
 	}
 	if (state == SD_SERVING) {
 		if (r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG) &&
-		    (r->flags & SD_F_CALLID)) {
-			record_dialog(r);
+		    (r->flags & SD_F_CALLID) && record_dialog(r))
 			count(cnt, SD_C_dialogs_recorded);
-		}
 		return SD_V_PASS;
 	}
 	if (state == SD_DRAINING) {

@@ -142,7 +142,7 @@ struct sd_config {
 	X(responses_dropped,  "responses dropped while OFFLINE") \
 	X(drain_allowed,      "out-of-dialog requests passed while DRAINING by method policy") \
 	X(drain_known_callid, "INVITEs passed while DRAINING: Call-ID already received") \
-	X(dialogs_recorded,   "INVITEs recorded in the dialog table")
+	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded in the dialog table")
 
 #define SD_COUNTER_FIELD_(name, help) __u64 name;
 struct sd_counters { SD_COUNTERS(SD_COUNTER_FIELD_) };

@@ -37,13 +37,13 @@ int sd_getopt(int argc, char **argv, const char *shortopts,
 	}
 	if (opt == '?' || opt == ':') {
 		if (optopt && (opt == ':' || strchr(shortopts, optopt)))
-			pr_warn("%s: option '-%c' needs a value (see '%s --help')\n",
+			pr_warn("%s: option '-%c' needs a value (see 'sipdrain %s --help')\n",
 				argv[0], optopt, argv[0]);
 		else if (optopt)
-			pr_warn("%s: unknown option '-%c' (see '%s --help')\n",
+			pr_warn("%s: unknown option '-%c' (see 'sipdrain %s --help')\n",
 				argv[0], optopt, argv[0]);
 		else
-			pr_warn("%s: bad option '%s' (see '%s --help')\n",
+			pr_warn("%s: unknown option '%s' (see 'sipdrain %s --help')\n",
 				argv[0], argv[optind - 1], argv[0]);
 		exit(SD_EXIT_USAGE);
 	}

@@ -185,8 +185,11 @@ int cmd_attach(int argc, char **argv)
 		xp = xdp_program__create(&xopts);
 	}
 	err = libxdp_get_error(xp);
+	if (!err)       /* jumbo / multi-buffer frames: read with bpf_xdp_load_bytes */
+		err = xdp_program__set_xdp_frags_support(xp, true);
 	if (err) {
-		xp = NULL;
+		if (libxdp_get_error(xp))
+			xp = NULL;
 		libxdp_strerror(err, errmsg, sizeof(errmsg));
 		pr_warn("cannot prepare the XDP program: %s\n", errmsg);
 		goto fail;

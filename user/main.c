@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i >= argc) {
-		usage(stderr);
+		pr_warn("no command given (see 'sipdrain --help')\n");
 		return SD_EXIT_USAGE;
 	}
 	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)

@@ -86,7 +86,7 @@ int sd_pcap_each(const char *path, sd_pcap_cb cb, void *arg)
 
 	pc = pcap_open_offline(path, errbuf);
 	if (!pc) {
-		pr_warn("%s: %s\n", path, errbuf);
+		pr_warn("%s\n", errbuf);      /* libpcap names the file */
 		return -1;
 	}
 	dlt = pcap_datalink(pc);

@@ -1,0 +1,66 @@
+#!/bin/bash
+# The CLI's contract: --help on every subcommand; every error is one
+# clear line on stderr and a non-zero exit.
+. "$(dirname "$0")/lib.sh"
+
+# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit, exactly one
+# line on stderr, matching PATTERN, nothing on stdout.
+expect_error() {
+	local d=$1 pat=$2; shift 2
+	"$@" >$WORK/out 2>$WORK/err
+	local rc=$? lines
+	lines=$(wc -l <$WORK/err)
+	if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" $WORK/err && [ ! -s $WORK/out ]; then
+		ok "$d: $(cat $WORK/err)"
+	else
+		fail "$d (exit $rc, $lines stderr lines: $(head -3 $WORK/err | tr '\n' '|'))"
+	fi
+}
+
+for c in attach detach drain resume status classify; do
+	out=$("$SD" $c --help 2>&1); rc=$?
+	check "$c --help exits 0 with usage" test $rc -eq 0 -a "${out#Usage: sipdrain $c}" != "$out"
+done
+check "sipdrain --help" bash -c "'$SD' --help | grep -q classify"
+
+expect_error "no command"            "no command given"  "$SD"
+expect_error "unknown command"       "unknown command"   "$SD" frobnicate
+expect_error "unknown global option" "unknown option"    "$SD" --frob status
+expect_error "attach without iface"  "at least one interface" "$SD" attach
+expect_error "bad port"              "invalid port"      "$SD" attach lo --port 0
+expect_error "port not a number"     "invalid port"      "$SD" attach lo --port 50x
+expect_error "bad mode"              "invalid mode"      "$SD" attach lo --mode turbo
+expect_error "unknown option"        "unknown option\|bad option" "$SD" attach --frob lo
+expect_error "missing option value"  "needs a value\|bad option" "$SD" drain --retry-after
+expect_error "no such interface"     "no such interface: nosuch0" "$SD" attach nosuch0
+expect_error "methods are case-sensitive" "unknown method" "$SD" drain --allow invite
+expect_error "bad retry-after"       "invalid retry-after" "$SD" drain --retry-after -5
+expect_error "classify without files" "at least one file" "$SD" classify
+expect_error "classify bad state"    "invalid state"     "$SD" classify --state paused x
+expect_error "classify missing file" "nosuch.sip"        "$SD" classify /nonexistent/nosuch.sip
+expect_error "classify bad capture"  "nosuch.pcap"       "$SD" classify --pcap /nonexistent/nosuch.pcap
+
+if [ -e /sys/fs/bpf/sipdrain ]; then
+	fail "a gate is attached on this machine: cannot test 'nothing attached'"
+else
+	expect_error "status, nothing attached" "nothing attached" "$SD" status
+	expect_error "drain, nothing attached"  "nothing attached" "$SD" drain
+	expect_error "resume, nothing attached" "nothing attached" "$SD" resume
+	expect_error "detach, nothing attached" "nothing attached" "$SD" detach
+fi
+
+# not root: as nobody
+expect_error "status as non-root" "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$SD" status
+expect_error "classify as non-root" "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$SD" classify "$ROOT/tests/data/lf_only.sip"
+
+# already attached; XDP refused (a dummy device has no native XDP)
+setup_pair 2 || { fail "namespaces"; finish; exit; }
+# a bridge has no native XDP (ndo_bpf)
+in_s ip link add sdd$ID type bridge && in_s ip link set sdd$ID up
+expect_error "XDP refused" "XDP attach refused" in_s "$SD" attach sdd$ID --mode native
+check "refused attach leaves no pins" test ! -e /sys/fs/bpf/sipdrain
+check "attach" in_s "$SD" attach $VS
+expect_error "already attached" "already attached" in_s "$SD" attach $VS
+expect_error "detach an interface not attached" "not attached there" in_s "$SD" detach lo
+check "detach" in_s "$SD" detach
+finish

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Shared by the shell tests: pass/fail accounting, network namespaces
+# joined by veth (198.18.0.0/15, 2001:2::/48 only), cleanup by PID.
+# Tests never run concurrently: the gate's pins are machine-wide.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SD=${SD:-$ROOT/build/sipdrain}
+SHARED=${SHARED:-$ROOT/../shared/testdata}
+TNAME=$(basename "$0" .sh)
+ID=$$
+NS_C=sdc$ID
+NS_S=sds$ID
+VC=vc$ID
+VS=vs$ID
+WORK=$(mktemp -d /tmp/sipdrain-test.XXXXXX)
+PIDS=()
+PASSED=0
+FAILED=0
+
+ok()   { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
+
+in_s() { nsenter --net=/run/netns/$NS_S "$@"; }
+in_c() { nsenter --net=/run/netns/$NS_C "$@"; }
+
+# Start a background process in a namespace; its PID is remembered.
+bg_s() { nsenter --net=/run/netns/$NS_S "$@" & PIDS+=($!); }
+bg_c() { nsenter --net=/run/netns/$NS_C "$@" & PIDS+=($!); }
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ -e /run/netns/$NS_S ]; then
+		in_s "$SD" detach >/dev/null 2>&1
+		ip netns del $NS_S 2>/dev/null
+	fi
+	[ -e /run/netns/$NS_C ] && ip netns del $NS_C 2>/dev/null
+	# pins of a gate whose interfaces died with the namespace
+	[ -e /sys/fs/bpf/sipdrain/sd_config ] && "$SD" detach >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Two namespaces, client and server, one veth pair.  $1: subnet index.
+setup_pair() {
+	local n=${1:-1}
+	ip netns add $NS_C && ip netns add $NS_S || return 1
+	ip link add $VC netns $NS_C type veth peer name $VS netns $NS_S || return 1
+	in_c ip addr add 198.18.$n.1/24 dev $VC
+	in_s ip addr add 198.18.$n.2/24 dev $VS
+	in_c ip -6 addr add 2001:2:0:$n::1/64 dev $VC nodad
+	in_s ip -6 addr add 2001:2:0:$n::2/64 dev $VS nodad
+	in_c ip link set lo up; in_s ip link set lo up
+	in_c ip link set $VC up; in_s ip link set $VS up
+	# veth leaves UDP checksums partial otherwise (DESIGN.md)
+	in_c ethtool -K $VC tx off >/dev/null 2>&1
+	in_s ethtool -K $VS tx off >/dev/null 2>&1
+	return 0
+}
+
+# Counter value from `sipdrain status --json` run in the server namespace.
+counter() {
+	in_s "$SD" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+}
+
+finish() {
+	echo "$TNAME: $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
