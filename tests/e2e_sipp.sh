@@ -43,6 +43,19 @@ check "5 new INVITEs got the redirect verdict" test "$(counter verdict_redirect)
 check "5 redirect fallbacks counted" test "$(counter redirect_fallback)" -eq 5
 check "resume" in_s "$SD" resume
 check "detach" in_s "$SD" detach
+check "pins removed after detach" test ! -e /sys/fs/bpf/sipdrain
+
+# Two interfaces, one state: attach both, detach one, then the other.
+in_s ip link add ${VS}b type veth peer name ${VS}p && in_s ip link set ${VS}b up && in_s ip link set ${VS}p up
+check "attach two interfaces" in_s "$SD" attach $VS ${VS}b --port 5060 --port 5080
+ifs=$(in_s "$SD" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(i["name"] for i in d["interfaces"]), d["ports"])')
+check "status lists both interfaces and ports ($ifs)" test "$ifs" = "$VS ${VS}b [5060, 5080]"
+check "drain applies to the shared state" in_s "$SD" drain
+check "both interfaces carry the program" bash -c "ip -n $NS_S link show $VS | grep -q xdp && ip -n $NS_S link show ${VS}b | grep -q xdp"
+check "detach one interface" in_s "$SD" detach ${VS}b
+check "the other keeps the gate and the pins" bash -c "ip -n $NS_S link show $VS | grep -q xdp && test -e /sys/fs/bpf/sipdrain/sd_config"
+check "state survived the partial detach" bash -c "nsenter --net=/run/netns/$NS_S '$SD' status | grep -q 'state: *draining'"
+check "detach the last interface" in_s "$SD" detach
 check "pins removed" test ! -e /sys/fs/bpf/sipdrain
 check "no XDP left on the veth" bash -c "! ip -n $NS_S link show $VS | grep -q xdp"
 finish
