@@ -73,6 +73,13 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(sipdrain_xdp);
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sd_responder);
+} SD_MAP_RESPONDER SEC(".maps");
+
 #define VLAN_HLEN 4
 #define IPV6_FRAG 44
 
@@ -355,7 +362,9 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 	for (slot = 0; slot < SD_MAX_IFACES; slot++)
 		if (cfg->ifindex[slot] == ctx->ingress_ifindex)
 			break;
-	if (slot < SD_MAX_IFACES && q < SD_MAX_QUEUES) {
+	/* a frame the socket's 4 KiB chunks cannot hold would be lost */
+	if (slot < SD_MAX_IFACES && q < SD_MAX_QUEUES &&
+	    bpf_xdp_get_buff_len(ctx) <= SD_XSK_MAX_PACKET) {
 		key = slot * SD_MAX_QUEUES + q;
 		if (bpf_map_lookup_elem(&SD_MAP_XSKS, &key))
 			return bpf_redirect_map(&SD_MAP_XSKS, key, XDP_PASS);

@@ -23,6 +23,7 @@
 #define SD_MAP_XSKS       sd_xsks         /* XSKMAP (iface slot, rx queue) -> AF_XDP socket */
 #define SD_MAP_SCRATCH    sd_scratch      /* PERCPU_ARRAY[1] scanner buffer + state */
 #define SD_MAP_LAST       sd_last         /* ARRAY[1] last verdict (classify/tests only) */
+#define SD_MAP_RESPONDER  sd_responder    /* ARRAY[1] of struct sd_responder, written by `run` */
 #define SD_STR_(x) #x
 #define SD_STR(x) SD_STR_(x)
 
@@ -31,6 +32,10 @@
 #define SD_MAX_IFACES     8
 #define SD_MAX_QUEUES     64              /* per interface, for the XSKMAP */
 #define SD_XSK_ENTRIES    (SD_MAX_IFACES * SD_MAX_QUEUES)
+/* AF_XDP frames are 4 KiB; the kernel keeps 256 bytes of headroom.  A
+ * longer datagram is not redirected (it passes, counted as fallback). */
+#define SD_XSK_FRAME_SIZE 4096
+#define SD_XSK_MAX_PACKET 3800
 /* Bytes of UDP payload the scanner may examine.  Covers the whole header
  * section of any datagram up to 1500 bytes (and a long one, e.g. RFC 4475
  * longreq, whose To/Call-ID end before 2 KiB).  Power of two: offsets are
@@ -101,7 +106,7 @@ struct sd_config {
 	__u32 ifindex[SD_MAX_IFACES];   /* slot -> ifindex; XSKMAP key = slot * SD_MAX_QUEUES + queue */
 	__u32 xdp_mode[SD_MAX_IFACES];  /* enum xdp_attach_mode used on that slot */
 	__u32 max_dialogs;
-	__u32 pad;
+	__u32 retry_jitter;             /* seconds of random spread added to retry_after */
 	__u64 drain_started_ns;         /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 };
 
@@ -151,6 +156,39 @@ struct sd_counters { SD_COUNTERS(SD_COUNTER_FIELD_) };
 #define SD_COUNTER_IDX_(name, help) SD_C_##name,
 enum sd_counter_idx { SD_COUNTERS(SD_COUNTER_IDX_) SD_C_MAX };
 #undef SD_COUNTER_IDX_
+
+/* ---- the responder (sipdrain run) -------------------------------------- */
+#define SD_RESPONDER_COUNTERS(X) \
+	X(rx_frames,         "frames received on the AF_XDP sockets") \
+	X(replies,           "503s sent") \
+	X(reply_invite,  "INVITE")  X(reply_ack,      "ACK")      X(reply_bye,     "BYE") \
+	X(reply_cancel,  "CANCEL")  X(reply_options,  "OPTIONS")  X(reply_register,"REGISTER") \
+	X(reply_subscribe,"SUBSCRIBE") X(reply_notify, "NOTIFY")  X(reply_refer,   "REFER") \
+	X(reply_info,    "INFO")    X(reply_update,   "UPDATE")   X(reply_prack,   "PRACK") \
+	X(reply_message, "MESSAGE") X(reply_publish,  "PUBLISH")  X(reply_other,   "other methods") \
+	X(absorbed_acks,     "ACKs that reached the responder: absorbed") \
+	X(ignored_responses, "responses that reached the responder: never answered") \
+	X(dropped_malformed, "requests it cannot answer correctly: dropped") \
+	X(dropped_too_big,   "reply would exceed the request by over 256 bytes: dropped") \
+	X(dropped_not_udp,   "frames that are not UDP/IP: dropped") \
+	X(tx_ring_full,      "no room in the TX ring: dropped")
+
+#define SD_COUNTER_FIELD_(name, help) __u64 name;
+struct sd_responder_counters { SD_RESPONDER_COUNTERS(SD_COUNTER_FIELD_) };
+#undef SD_COUNTER_FIELD_
+#define SD_COUNTER_IDX_(name, help) SD_RC_##name,
+enum sd_responder_counter_idx { SD_RESPONDER_COUNTERS(SD_COUNTER_IDX_) SD_RC_MAX };
+#undef SD_COUNTER_IDX_
+
+/* The one entry of SD_MAP_RESPONDER: who answers, on which queues. */
+struct sd_responder {
+	__u32 pid;                      /* 0: no responder */
+	__u32 nsockets;
+	__u64 heartbeat_ns;             /* CLOCK_MONOTONIC of the last update */
+	__u64 queues_bound[SD_MAX_IFACES];  /* per slot, bit q: socket on RX queue q */
+	__u32 queues_total[SD_MAX_IFACES];  /* RX queues the interface has */
+	struct sd_responder_counters c;
+};
 
 /* ---- dialog table ---------------------------------------------------- */
 enum sd_dialog_state {

@@ -66,19 +66,3 @@ bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg)
 	ports[(*nports)++] = v;
 	return true;
 }
-
-int sd_open_config(void)
-{
-	int fd;
-
-	if (!sd_is_attached()) {
-		pr_warn("nothing attached (no %s); run 'sipdrain attach IFACE' first\n",
-			SD_PIN_DIR);
-		return -ENOENT;
-	}
-	fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
-	if (fd < 0)
-		pr_warn("cannot open %s/%s: %s\n", SD_PIN_DIR,
-			SD_STR(SD_MAP_CONFIG), strerror(-fd));
-	return fd;
-}

@@ -35,7 +35,8 @@ int sd_getopt(int argc, char **argv, const char *shortopts,
 	      const struct option *longopts, const char *usage);
 /* --port parsing into a list without duplicates. */
 bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg);
-/* Open the pinned config map of an attached gate (one line on failure). */
-int sd_open_config(void);
+struct sd_attach_opts;
+/* -p/-m/-d of attach and run; 0, or an exit code after one line. */
+int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports);
 
 #endif

@@ -114,7 +114,7 @@ static struct bpf_map *pinned_maps(struct sipdrain *skel, int i)
 {
 	struct bpf_map *maps[] = {
 		skel->maps.sd_config, skel->maps.sd_counters, skel->maps.sd_dialogs,
-		skel->maps.sd_xsks,
+		skel->maps.sd_xsks, skel->maps.sd_responder,
 	};
 	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
 }
@@ -146,7 +146,7 @@ void sd_unpin_all(void)
 {
 	static const char *const names[] = {
 		SD_STR(SD_MAP_CONFIG), SD_STR(SD_MAP_COUNTERS), SD_STR(SD_MAP_DIALOGS),
-		SD_STR(SD_MAP_XSKS), SD_PROG_PIN,
+		SD_STR(SD_MAP_XSKS), SD_STR(SD_MAP_RESPONDER), SD_PROG_PIN,
 	};
 	char path[256];
 
@@ -196,4 +196,20 @@ int sd_counters_get(int fd, struct sd_counters *sum)
 out:
 	free(per);
 	return err;
+}
+
+int sd_open_config(void)
+{
+	int fd;
+
+	if (!sd_is_attached()) {
+		pr_warn("nothing attached (no %s); run 'sipdrain attach IFACE' first\n",
+			SD_PIN_DIR);
+		return -ENOENT;
+	}
+	fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
+	if (fd < 0)
+		pr_warn("cannot open %s/%s: %s\n", SD_PIN_DIR,
+			SD_STR(SD_MAP_CONFIG), strerror(-fd));
+	return fd;
 }

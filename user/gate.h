@@ -25,6 +25,8 @@ int sd_state_by_name(const char *name);       /* -1 if unknown */
 int sd_bpffs_prepare(void);                   /* mount bpffs, mkdir pin dir */
 bool sd_is_attached(void);                    /* pinned config exists */
 int sd_pinned_map_fd(const char *name);       /* -errno when missing */
+/* The pinned config map of an attached gate (one line on failure). */
+int sd_open_config(void);
 int sd_pin_all(struct sipdrain *skel, int prog_fd);
 void sd_unpin_all(void);
 

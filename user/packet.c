@@ -2,10 +2,11 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/in.h>
 #include <linux/udp.h>
+#include <sys/socket.h>
 
 #include "packet.h"
 
@@ -27,55 +28,124 @@ __u16 sd_csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
-size_t sd_build_frame(__u8 *out, size_t cap, const struct sd_wrap *w,
-		      const void *payload, size_t plen)
+int sd_udp_frame_parse(const __u8 *f, size_t len, struct sd_udp_frame *u)
 {
-	static const __u8 src_mac[6] = { 0x02, 0, 0, 0, 0, 1 };
-	static const __u8 dst_mac[6] = { 0x02, 0, 0, 0, 0, 2 };
-	size_t l2 = 14 + 4 * w->vlans, l3 = w->ipv6 ? 40 : 20;
+	size_t off = 12;
+	__u16 proto;
+	__u8 nh;
+
+	memset(u, 0, sizeof(*u));
+	if (len < 14)
+		return -1;
+	memcpy(u->dst_mac, f, 6);
+	memcpy(u->src_mac, f + 6, 6);
+	for (;;) {
+		proto = f[off] << 8 | f[off + 1];
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if (u->nvlan == 2 || off + 6 > len)
+			return -1;
+		memcpy(u->vlan + 4 * u->nvlan++, f + off, 4);
+		off += 4;
+	}
+	off += 2;
+	if (proto == ETH_P_IP) {
+		const struct iphdr *ip = (const void *)(f + off);
+
+		if (off + 20 > len || ip->ihl < 5 || ip->protocol != IPPROTO_UDP ||
+		    (ntohs(ip->frag_off) & 0x3fff))
+			return -1;
+		u->family = AF_INET;
+		memcpy(u->saddr, &ip->saddr, 4);
+		memcpy(u->daddr, &ip->daddr, 4);
+		u->tos = ip->tos;
+		off += ip->ihl * 4;
+	} else if (proto == ETH_P_IPV6) {
+		const struct ipv6hdr *ip6 = (const void *)(f + off);
+
+		if (off + 40 > len)
+			return -1;
+		u->family = AF_INET6;
+		memcpy(u->saddr, &ip6->saddr, 16);
+		memcpy(u->daddr, &ip6->daddr, 16);
+		u->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
+		nh = ip6->nexthdr;
+		off += 40;
+		while ((nh == 0 || nh == 43 || nh == 60) && off + 2 <= len) {
+			nh = f[off];
+			off += (f[off + 1] + 1) * 8;
+		}
+		if (nh != IPPROTO_UDP)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (off + 8 > len)
+		return -1;
+	u->sport = f[off] << 8 | f[off + 1];
+	u->dport = f[off + 2] << 8 | f[off + 3];
+	{
+		size_t ulen = f[off + 4] << 8 | f[off + 5];
+
+		if (ulen < 8 || off + ulen > len)
+			return -1;
+		u->payload_off = off + 8;
+		u->payload_len = ulen - 8;
+	}
+	return 0;
+}
+
+void sd_udp_frame_reverse(const struct sd_udp_frame *req, struct sd_udp_frame *rep)
+{
+	*rep = *req;
+	memcpy(rep->dst_mac, req->src_mac, 6);
+	memcpy(rep->src_mac, req->dst_mac, 6);
+	memcpy(rep->saddr, req->daddr, 16);
+	memcpy(rep->daddr, req->saddr, 16);
+	rep->sport = req->dport;
+	rep->dport = req->sport;
+}
+
+size_t sd_udp_frame_write(__u8 *out, size_t cap, const struct sd_udp_frame *h,
+			  const void *payload, size_t plen)
+{
+	int v6 = h->family == AF_INET6;
+	size_t l2 = 14 + 4 * h->nvlan, l3 = v6 ? 40 : 20;
 	size_t ulen = 8 + plen, total = l2 + l3 + ulen;
+	__u16 ethertype = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
 	struct udphdr *udp;
-	__u16 ethertype = htons(w->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
 	__u8 *p = out;
 	__u32 sum;
 
 	if (total > cap || ulen > 0xffff)
 		return 0;
-	memcpy(p, dst_mac, 6);
-	memcpy(p + 6, src_mac, 6);
-	p += 12;
-	if (w->vlans == 2) {
-		*(__u16 *)p = htons(ETH_P_8021AD);
-		*(__u16 *)(p + 2) = htons(100);
-		p += 4;
-	}
-	if (w->vlans >= 1) {
-		*(__u16 *)p = htons(ETH_P_8021Q);
-		*(__u16 *)(p + 2) = htons(200);
-		p += 4;
-	}
-	*(__u16 *)p = ethertype;
+	memcpy(p, h->dst_mac, 6);
+	memcpy(p + 6, h->src_mac, 6);
+	memcpy(p + 12, h->vlan, 4 * h->nvlan);
+	p += 12 + 4 * h->nvlan;
+	memcpy(p, &ethertype, 2);
 	p += 2;
 
 	udp = (struct udphdr *)(p + l3);
-	udp->source = htons(w->sport);
-	udp->dest = htons(w->dport);
+	memmove(udp + 1, payload, plen);
+	udp->source = htons(h->sport);
+	udp->dest = htons(h->dport);
 	udp->len = htons(ulen);
 	udp->check = 0;
-	memcpy(udp + 1, payload, plen);
 
-	if (w->ipv6) {
+	if (v6) {
 		struct ipv6hdr *ip6 = (struct ipv6hdr *)p;
-		__u32 plen_be;
+		__u32 plen_be = htonl(ulen);
 
 		memset(ip6, 0, sizeof(*ip6));
 		ip6->version = 6;
+		ip6->priority = h->tos >> 4;
+		ip6->flow_lbl[0] = (h->tos & 0xf) << 4;
 		ip6->payload_len = htons(ulen);
 		ip6->nexthdr = IPPROTO_UDP;
 		ip6->hop_limit = 64;
-		inet_pton(AF_INET6, "2001:2::1", &ip6->saddr);
-		inet_pton(AF_INET6, "2001:2::2", &ip6->daddr);
-		plen_be = htonl(ulen);
+		memcpy(&ip6->saddr, h->saddr, 16);
+		memcpy(&ip6->daddr, h->daddr, 16);
 		sum = sd_csum_add(0, &ip6->saddr, 32);
 		sum = sd_csum_add(sum, &plen_be, 4);
 		sum += IPPROTO_UDP;
@@ -85,11 +155,13 @@ size_t sd_build_frame(__u8 *out, size_t cap, const struct sd_wrap *w,
 		memset(ip, 0, sizeof(*ip));
 		ip->version = 4;
 		ip->ihl = 5;
+		ip->tos = h->tos;
 		ip->tot_len = htons(l3 + ulen);
+		ip->frag_off = htons(0x4000);   /* DF */
 		ip->ttl = 64;
 		ip->protocol = IPPROTO_UDP;
-		inet_pton(AF_INET, "198.18.0.1", &ip->saddr);
-		inet_pton(AF_INET, "198.18.0.2", &ip->daddr);
+		memcpy(&ip->saddr, h->saddr, 4);
+		memcpy(&ip->daddr, h->daddr, 4);
 		ip->check = htons(sd_csum_fold(sd_csum_add(0, ip, 20)));
 		sum = sd_csum_add(0, &ip->saddr, 8);
 		sum += IPPROTO_UDP + ulen;
@@ -97,4 +169,31 @@ size_t sd_build_frame(__u8 *out, size_t cap, const struct sd_wrap *w,
 	sum = sd_csum_add(sum, udp, ulen);
 	udp->check = htons(sd_csum_fold(sum) ?: 0xffff);
 	return total;
+}
+
+size_t sd_build_frame(__u8 *out, size_t cap, const struct sd_wrap *w,
+		      const void *payload, size_t plen)
+{
+	static const __u8 tag_ad[4] = { 0x88, 0xa8, 0x00, 100 };
+	static const __u8 tag_q[4] = { 0x81, 0x00, 0x00, 200 };
+	struct sd_udp_frame h = {
+		.dst_mac = { 0x02, 0, 0, 0, 0, 2 },
+		.src_mac = { 0x02, 0, 0, 0, 0, 1 },
+		.family = w->ipv6 ? AF_INET6 : AF_INET,
+		.sport = w->sport,
+		.dport = w->dport,
+	};
+
+	if (w->vlans == 2)
+		memcpy(h.vlan + 4 * h.nvlan++, tag_ad, 4);
+	if (w->vlans >= 1)
+		memcpy(h.vlan + 4 * h.nvlan++, tag_q, 4);
+	if (w->ipv6) {
+		inet_pton(AF_INET6, "2001:2::1", h.saddr);
+		inet_pton(AF_INET6, "2001:2::2", h.daddr);
+	} else {
+		inet_pton(AF_INET, "198.18.0.1", h.saddr);
+		inet_pton(AF_INET, "198.18.0.2", h.daddr);
+	}
+	return sd_udp_frame_write(out, cap, &h, payload, plen);
 }

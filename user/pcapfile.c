@@ -2,6 +2,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
+#include <sys/socket.h>
 #include <pcap/pcap.h>
 
 #include "log.h"
@@ -34,44 +35,15 @@ static int ip_offset(int dlt)
 /* UDP ports and payload of an Ethernet frame. */
 static void udp_info(const __u8 *f, size_t len, struct sd_udp_info *u)
 {
-	size_t off = 12;
-	__u16 proto;
-	__u8 nh;
+	struct sd_udp_frame uf;
 
-	while (off + 2 <= len) {
-		proto = f[off] << 8 | f[off + 1];
-		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
-			break;
-		off += 4;
-	}
 	memset(u, 0, sizeof(*u));
-	if (off + 2 > len)
+	if (sd_udp_frame_parse(f, len, &uf))
 		return;
-	off += 2;
-	if (proto == ETH_P_IP) {
-		if (off + 20 > len || f[off + 9] != 17 || ((f[off + 6] << 8 | f[off + 7]) & 0x1fff))
-			return;
-		off += (f[off] & 0xf) * 4;
-	} else if (proto == ETH_P_IPV6) {
-		if (off + 40 > len)
-			return;
-		nh = f[off + 6];
-		off += 40;
-		while ((nh == 0 || nh == 43 || nh == 60) && off + 2 <= len) {
-			nh = f[off];
-			off += (f[off + 1] + 1) * 8;
-		}
-		if (nh != 17)
-			return;
-	} else {
-		return;
-	}
-	if (off + 8 > len)
-		return;
-	u->sport = f[off] << 8 | f[off + 1];
-	u->dport = f[off + 2] << 8 | f[off + 3];
-	u->payload = f + off + 8;
-	u->plen = len - off - 8;
+	u->sport = uf.sport;
+	u->dport = uf.dport;
+	u->payload = f + uf.payload_off;
+	u->plen = uf.payload_len;
 }
 
 int sd_pcap_each(const char *path, sd_pcap_cb cb, void *arg)

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "attach.h"
+#include "gate.h"
+#include "log.h"
+#include "sipdrain.skel.h"
+
+const char *sd_mode_name(__u32 m)
+{
+	return m == XDP_MODE_NATIVE ? "native" : m == XDP_MODE_SKB ? "skb" :
+	       m == XDP_MODE_HW ? "hw" : "unspec";
+}
+
+/* Find sipdrain's program among those libxdp sees on an interface. */
+static struct xdp_program *find_ours(struct xdp_multiprog *mp)
+{
+	struct xdp_program *p;
+
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		return p && !strcmp(xdp_program__name(p), "sipdrain_xdp") ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+		if (!strcmp(xdp_program__name(p), "sipdrain_xdp"))
+			return p;
+	return NULL;
+}
+
+static int detach_ifindex(int ifindex, const char *name)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	int err;
+
+	if (libxdp_get_error(mp)) {
+		pr_warn("%s: no XDP program found (already gone)\n", name);
+		return 0;
+	}
+	p = find_ours(mp);
+	if (!p) {
+		pr_warn("%s: sipdrain's program is not attached (already gone)\n", name);
+		xdp_multiprog__close(mp);
+		return 0;
+	}
+	err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	if (err)
+		pr_warn("%s: cannot detach: %s\n", name, strerror(-err));
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static bool ours_attached(int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	bool found;
+
+	if (libxdp_get_error(mp))
+		return false;
+	found = find_ours(mp) != NULL;
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+int sd_attach(const struct sd_attach_opts *o)
+{
+	struct sd_config cfg = { .retry_after = SD_DEFAULT_RETRY_AFTER };
+	int ifindex[SD_MAX_IFACES], attached = 0, err;
+	__u32 max_dialogs = o->max_dialogs ?: SD_DEFAULT_DIALOGS;
+	struct xdp_program *xp = NULL;
+	struct sipdrain *skel = NULL;
+	char errmsg[256];
+
+	if (o->nifaces < 1 || o->nifaces > SD_MAX_IFACES) {
+		pr_warn("attach: 1 to %d interfaces\n", SD_MAX_IFACES);
+		return -EINVAL;
+	}
+	if (o->nports) {
+		cfg.nports = o->nports;
+		memcpy(cfg.ports, o->ports, o->nports * sizeof(__u16));
+	} else {
+		cfg.nports = 1;
+		cfg.ports[0] = SD_DEFAULT_PORT;
+	}
+	for (int i = 0; i < o->nifaces; i++) {
+		ifindex[i] = if_nametoindex(o->ifnames[i]);
+		if (!ifindex[i]) {
+			pr_warn("no such interface: %s\n", o->ifnames[i]);
+			return -ENODEV;
+		}
+		for (int j = 0; j < i; j++)
+			if (ifindex[j] == ifindex[i]) {
+				pr_warn("interface named twice: %s\n", o->ifnames[i]);
+				return -EINVAL;
+			}
+	}
+	if (sd_is_attached()) {
+		pr_warn("already attached (%s exists); 'sipdrain detach' first\n", SD_PIN_DIR);
+		return -EEXIST;
+	}
+	for (int i = 0; i < o->nifaces; i++)
+		if (ours_attached(ifindex[i])) {
+			pr_warn("%s: a sipdrain program is already attached (pins lost?); "
+				"remove it with 'xdp-loader unload %s --all'\n",
+				o->ifnames[i], o->ifnames[i]);
+			return -EEXIST;
+		}
+	err = sd_bpffs_prepare();
+	if (err)
+		return err;
+
+	skel = sd_gate_open(max_dialogs, false);
+	if (!skel)
+		return -ENOMEM;
+	{
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj,
+				    .prog_name = "sipdrain_xdp");
+		xp = xdp_program__create(&xopts);
+	}
+	err = libxdp_get_error(xp);
+	if (err) {
+		xp = NULL;
+	} else {
+		/* jumbo / multi-buffer frames: read with bpf_xdp_load_bytes */
+		err = xdp_program__set_xdp_frags_support(xp, true);
+	}
+	if (err) {
+		libxdp_strerror(err, errmsg, sizeof(errmsg));
+		pr_warn("cannot prepare the XDP program: %s\n", errmsg);
+		goto fail;
+	}
+	for (attached = 0; attached < o->nifaces; attached++) {
+		err = xdp_program__attach(xp, ifindex[attached], o->mode, 0);
+		if (err) {
+			libxdp_strerror(err, errmsg, sizeof(errmsg));
+			pr_warn("%s: XDP attach refused: %s%s\n", o->ifnames[attached], errmsg,
+				err == -EPERM || err == -EACCES ? " (BPF not permitted here?)" : "");
+			goto fail;
+		}
+		cfg.ifindex[attached] = ifindex[attached];
+		cfg.xdp_mode[attached] = xdp_program__is_attached(xp, ifindex[attached]);
+	}
+	cfg.nifaces = o->nifaces;
+	cfg.max_dialogs = max_dialogs;
+	err = sd_config_set(bpf_map__fd(skel->maps.sd_config), &cfg);
+	if (err) {
+		pr_warn("cannot write the config: %s\n", strerror(-err));
+		goto fail;
+	}
+	err = sd_pin_all(skel, xdp_program__fd(xp));
+	if (err)
+		goto fail;
+	for (int i = 0; i < o->nifaces; i++) {
+		pr_info("%s: sipdrain attached (%s mode), ports", o->ifnames[i],
+			sd_mode_name(cfg.xdp_mode[i]));
+		for (__u32 p = 0; p < cfg.nports; p++)
+			pr_info(" %u", cfg.ports[p]);
+		pr_info(", state serving\n");
+	}
+	xdp_program__close(xp);
+	sd_gate_close(skel);
+	return 0;
+fail:
+	while (attached-- > 0)
+		detach_ifindex(ifindex[attached], o->ifnames[attached]);
+	sd_unpin_all();
+	if (xp)
+		xdp_program__close(xp);
+	sd_gate_close(skel);
+	return err < 0 ? err : -EINVAL;
+}
+
+int sd_detach(char **ifnames, int n)
+{
+	bool pick[SD_MAX_IFACES] = { 0 };
+	char name[IF_NAMESIZE];
+	struct sd_config cfg;
+	int fd, err, rc = 0;
+
+	fd = sd_open_config();
+	if (fd < 0)
+		return fd;
+	err = sd_config_get(fd, &cfg);
+	if (err) {
+		pr_warn("cannot read the config: %s\n", strerror(-err));
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		int idx = if_nametoindex(ifnames[i]), s;
+
+		for (s = 0; s < SD_MAX_IFACES; s++)
+			if (idx && cfg.ifindex[s] == (__u32)idx)
+				break;
+		if (s == SD_MAX_IFACES) {
+			pr_warn("%s: sipdrain is not attached there\n", ifnames[i]);
+			err = -ENOENT;
+			goto out;
+		}
+		pick[s] = true;
+	}
+	for (int s = 0; s < SD_MAX_IFACES; s++) {
+		if (!cfg.ifindex[s] || (n && !pick[s]))
+			continue;
+		if (!if_indextoname(cfg.ifindex[s], name))
+			snprintf(name, sizeof(name), "if%u", cfg.ifindex[s] % 100000u);
+		if (detach_ifindex(cfg.ifindex[s], name)) {
+			rc = -EIO;
+			continue;
+		}
+		pr_info("%s: sipdrain detached\n", name);
+		cfg.ifindex[s] = 0;
+		cfg.xdp_mode[s] = 0;
+		cfg.nifaces--;
+	}
+	if (cfg.nifaces == 0) {
+		close(fd);
+		sd_unpin_all();
+		pr_info("pins removed from %s\n", SD_PIN_DIR);
+		return rc;
+	}
+	err = sd_config_set(fd, &cfg);
+	if (err)
+		pr_warn("cannot write the config: %s\n", strerror(-err));
+out:
+	close(fd);
+	return err ?: rc;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Attaching the gate to interfaces with libxdp, and taking it off. */
+#ifndef SD_ATTACH_H
+#define SD_ATTACH_H
+
+#include <linux/types.h>
+
+struct sd_attach_opts {
+	char **ifnames;
+	int nifaces;
+	const __u16 *ports;     /* NULL: 5060 */
+	__u32 nports;
+	int mode;               /* enum xdp_attach_mode */
+	__u32 max_dialogs;      /* 0: default */
+};
+
+/* Load once, attach to each interface, pin; one line on failure (and
+ * nothing left behind).  0 or -errno. */
+int sd_attach(const struct sd_attach_opts *o);
+
+/* Detach from the named interfaces (all when n == 0); with the last one
+ * the pins go.  0 or -errno (one line printed). */
+int sd_detach(char **ifnames, int n);
+
+const char *sd_mode_name(__u32 mode);
+
+#endif
