@@ -25,9 +25,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set before load by userspace: classify and the tests record each verdict. */
 const volatile __u32 cfg_record_last = 0;   /* classify/tests: fill sd_last */
 
+/* mmapable: the responder reads the live config without a syscall */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sd_config);
 } SD_MAP_CONFIG SEC(".maps");
@@ -73,9 +75,11 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(sipdrain_xdp);
 
+/* written by the responder through mmap: its counters are always live */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct sd_responder);
 } SD_MAP_RESPONDER SEC(".maps");

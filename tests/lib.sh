@@ -29,10 +29,12 @@ in_c() { nsenter --net=/run/netns/$NS_C "$@"; }
 bg_s() { nsenter --net=/run/netns/$NS_S "$@" & PIDS+=($!); }
 bg_c() { nsenter --net=/run/netns/$NS_C "$@" & PIDS+=($!); }
 
-cleanup() {
+# Stop what a case started (by PID) and remove its namespaces and pins.
+teardown() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
 	if [ -e /run/netns/$NS_S ]; then
 		in_s "$SD" detach >/dev/null 2>&1
 		ip netns del $NS_S 2>/dev/null
@@ -40,16 +42,22 @@ cleanup() {
 	[ -e /run/netns/$NS_C ] && ip netns del $NS_C 2>/dev/null
 	# pins of a gate whose interfaces died with the namespace
 	[ -e /sys/fs/bpf/sipdrain/sd_config ] && "$SD" detach >/dev/null 2>&1
+	return 0
+}
+cleanup() {
+	teardown
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Two namespaces, client and server, one veth pair.  $1: subnet index.
+# Two namespaces, client and server, one veth pair.  $1: subnet index,
+# $2: RX/TX queues per veth end (default 1).
 setup_pair() {
-	local n=${1:-1}
+	local n=${1:-1} q=${2:-1}
 	ip netns add $NS_C && ip netns add $NS_S || return 1
-	ip link add $VC netns $NS_C type veth peer name $VS netns $NS_S || return 1
+	ip link add $VC netns $NS_C numrxqueues $q numtxqueues $q type veth \
+		peer name $VS netns $NS_S numrxqueues $q numtxqueues $q || return 1
 	in_c ip addr add 198.18.$n.1/24 dev $VC
 	in_s ip addr add 198.18.$n.2/24 dev $VS
 	in_c ip -6 addr add 2001:2:0:$n::1/64 dev $VC nodad
@@ -62,9 +70,31 @@ setup_pair() {
 	return 0
 }
 
-# Counter value from `sipdrain status --json` run in the server namespace.
+# Counter value from `sipdrain status --json` run in the server namespace:
+# counter NAME (gate) or counter responder NAME.
 counter() {
-	in_s "$SD" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"][sys.argv[1]])' "$1"
+	in_s "$SD" status --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+a = sys.argv[1:]
+print(d["responder"]["counters"][a[1]] if a[0] == "responder" else d["counters"][a[0]])' "$@"
+}
+
+# Wait until a process started by bg_s/bg_c is gone (max $2 seconds).
+wait_gone() {
+	local t=0
+	while kill -0 "$1" 2>/dev/null && [ $t -lt $(( ${2:-10} * 10 )) ]; do sleep 0.1; t=$((t + 1)); done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# Wait until the responder reports itself bound (max 10 s).
+wait_responder() {
+	local t=0
+	while [ $t -lt 100 ]; do
+		in_s "$SD" status --json 2>/dev/null | grep -q '"running":true' && return 0
+		sleep 0.1; t=$((t + 1))
+	done
+	return 1
 }
 
 finish() {

@@ -19,6 +19,7 @@ int cmd_drain(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_classify(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Exit codes. */
 #define SD_EXIT_OK    0

@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "gate.h"
 #include "log.h"
+#include "responder.h"
+#include <bpf/bpf.h>
 
 static const char drain_usage[] =
 	"Usage: sipdrain drain [--retry-after SECONDS] [--allow METHOD]...\n"
@@ -19,6 +21,8 @@ static const char drain_usage[] =
 	"already received keep reaching the server.\n"
 	"\n"
 	"  -r, --retry-after SECONDS  Retry-After of the 503 (default 300)\n"
+	"  -j, --retry-jitter SECONDS add a random 0..SECONDS to each Retry-After,\n"
+	"                             so refused callers do not return at once\n"
 	"  -a, --allow METHOD         also let this out-of-dialog method through\n"
 	"                             (repeatable; e.g. REGISTER, OPTIONS)\n"
 	"  -h, --help                 this text\n"
@@ -29,6 +33,22 @@ static const char resume_usage[] =
 	"Usage: sipdrain resume\n"
 	"\n"
 	"Cancel a drain (or bring an offline node back): SERVING again.\n";
+
+/* Fail-open is safe but not a drain: say so. */
+static void warn_no_responder(void)
+{
+	struct sd_responder st = { 0 };
+	__u32 zero = 0;
+	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
+
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &st);
+		close(fd);
+	}
+	if (!sd_responder_alive(&st))
+		pr_warn("warning: no responder is running ('sipdrain run'): refused requests "
+			"still reach the server (counted as redirect_fallback)\n");
+}
 
 static int write_state(struct sd_config *cfg, int fd)
 {
@@ -64,20 +84,25 @@ int cmd_drain(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "retry-after", required_argument, NULL, 'r' },
+		{ "retry-jitter", required_argument, NULL, 'j' },
 		{ "allow", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	unsigned long retry_after = SD_DEFAULT_RETRY_AFTER;
+	unsigned long retry_after = SD_DEFAULT_RETRY_AFTER, jitter = 0;
 	__u32 allow = 0;
 	struct sd_config cfg;
 	struct timespec now;
 	int opt, fd, m;
 
-	while ((opt = sd_getopt(argc, argv, "r:a:h", opts, drain_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "r:j:a:h", opts, drain_usage)) != -1) {
 		switch (opt) {
 		case 'r':
 			if (!sd_parse_uint("retry-after", optarg, 0, 86400, &retry_after))
+				return SD_EXIT_USAGE;
+			break;
+		case 'j':
+			if (!sd_parse_uint("retry-jitter", optarg, 0, 86400, &jitter))
 				return SD_EXIT_USAGE;
 			break;
 		case 'a':
@@ -103,10 +128,12 @@ int cmd_drain(int argc, char **argv)
 		cfg.drain_started_ns = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	cfg.state = SD_DRAINING;
 	cfg.retry_after = retry_after;
+	cfg.retry_jitter = jitter;
 	cfg.allow_mask = allow;
 	if (write_state(&cfg, fd))
 		return SD_EXIT_ERR;
 	pr_info("draining: new calls get 503 (Retry-After: %lu)\n", retry_after);
+	warn_no_responder();
 	return SD_EXIT_OK;
 }
 

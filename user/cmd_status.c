@@ -10,6 +10,9 @@
 #include "cli.h"
 #include "gate.h"
 #include "log.h"
+#include "attach.h"
+#include "responder.h"
+#include <bpf/bpf.h>
 
 static const char status_usage[] =
 	"Usage: sipdrain status [--json]\n"
@@ -26,8 +29,16 @@ static const char *state_name(__u32 s)
 
 static const char *mode_name(__u32 m)
 {
-	return m == XDP_MODE_NATIVE ? "native" : m == XDP_MODE_SKB ? "skb" :
-	       m == XDP_MODE_HW ? "hw" : "unspec";
+	return sd_mode_name(m);
+}
+
+#define RNAME_(name, help) #name,
+static const char *const responder_names[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RNAME_) };
+#undef RNAME_
+
+static int popcount64(__u64 v)
+{
+	return __builtin_popcountll(v);
 }
 
 static void ifname_of(__u32 ifindex, char *name)
@@ -36,7 +47,8 @@ static void ifname_of(__u32 ifindex, char *name)
 		snprintf(name, IF_NAMESIZE, "if%u", ifindex % 100000u);
 }
 
-static void print_json(const struct sd_config *cfg, const struct sd_counters *c)
+static void print_json(const struct sd_config *cfg, const struct sd_counters *c,
+		       const struct sd_responder *rs)
 {
 	char name[IF_NAMESIZE];
 	const char *sep = "";
@@ -57,19 +69,29 @@ static void print_json(const struct sd_config *cfg, const struct sd_counters *c)
 		if (!cfg->ifindex[s])
 			continue;
 		ifname_of(cfg->ifindex[s], name);
-		printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\"}", sep, name,
-		       cfg->ifindex[s], mode_name(cfg->xdp_mode[s]));
+		printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\","
+		       "\"rx_queues\":%u,\"queues_bound\":%d}", sep, name,
+		       cfg->ifindex[s], mode_name(cfg->xdp_mode[s]), rs->queues_total[s],
+		       sd_responder_alive(rs) ? popcount64(rs->queues_bound[s]) : 0);
 		sep = ",";
 	}
-	printf("],\"max_dialogs\":%u,\"counters\":{", cfg->max_dialogs);
+	printf("],\"retry_jitter\":%u,\"max_dialogs\":%u,\"counters\":{",
+	       cfg->retry_jitter, cfg->max_dialogs);
 	for (int i = 0; i < SD_C_MAX; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", sd_counter_names[i],
 		       (unsigned long long)((const __u64 *)c)[i]);
-	printf("}}\n");
+	printf("},\"responder\":{\"running\":%s,\"pid\":%u,\"counters\":{",
+	       sd_responder_alive(rs) ? "true" : "false", sd_responder_alive(rs) ? rs->pid : 0);
+	for (int i = 0; i < SD_RC_MAX; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", responder_names[i],
+		       (unsigned long long)((const __u64 *)&rs->c)[i]);
+	printf("}}}\n");
 }
 
-static void print_human(const struct sd_config *cfg, const struct sd_counters *c)
+static void print_human(const struct sd_config *cfg, const struct sd_counters *c,
+			const struct sd_responder *rs)
 {
+	bool alive = sd_responder_alive(rs);
 	char name[IF_NAMESIZE];
 
 	printf("state:        %s\n", state_name(cfg->state));
@@ -89,12 +111,20 @@ static void print_human(const struct sd_config *cfg, const struct sd_counters *c
 		if (!cfg->ifindex[s])
 			continue;
 		ifname_of(cfg->ifindex[s], name);
-		printf(" %s (%s)", name, mode_name(cfg->xdp_mode[s]));
+		printf(" %s (%s, responder on %d/%u queues)", name, mode_name(cfg->xdp_mode[s]),
+		       alive ? popcount64(rs->queues_bound[s]) : 0, rs->queues_total[s]);
 	}
-	printf("\ndialog table: %u entries max\n\ncounters:\n", cfg->max_dialogs);
+	printf("\nresponder:    %s", alive ? "running" : "NOT RUNNING (refused requests reach the server)");
+	if (alive)
+		printf(" (pid %u)", rs->pid);
+	printf("\ndialog table: %u entries max\n\ngate counters:\n", cfg->max_dialogs);
 	for (int i = 0; i < SD_C_MAX; i++)
 		printf("  %-20s %llu\n", sd_counter_names[i],
 		       (unsigned long long)((const __u64 *)c)[i]);
+	printf("\nresponder counters:\n");
+	for (int i = 0; i < SD_RC_MAX; i++)
+		printf("  %-20s %llu\n", responder_names[i],
+		       (unsigned long long)((const __u64 *)&rs->c)[i]);
 }
 
 int cmd_status(int argc, char **argv)
@@ -104,8 +134,10 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	struct sd_responder rs = { 0 };
 	struct sd_counters cnt;
 	struct sd_config cfg;
+	int rfd;
 	bool json = false;
 	int opt, fd, cfd, err;
 
@@ -139,9 +171,16 @@ int cmd_status(int argc, char **argv)
 		pr_warn("cannot read the counters: %s\n", strerror(-err));
 		return SD_EXIT_ERR;
 	}
+	rfd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
+	if (rfd >= 0) {
+		__u32 zero = 0;
+
+		bpf_map_lookup_elem(rfd, &zero, &rs);
+		close(rfd);
+	}
 	if (json)
-		print_json(&cfg, &cnt);
+		print_json(&cfg, &cnt, &rs);
 	else
-		print_human(&cfg, &cnt);
+		print_human(&cfg, &cnt, &rs);
 	return SD_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 
 static const struct sd_cmd cmds[] = {
+	{ "run",      cmd_run,      "attach (or adopt) the gate and run the 503 responder" },
 	{ "attach",   cmd_attach,   "load the gate and attach it to interfaces" },
 	{ "detach",   cmd_detach,   "detach from interfaces (all: remove the pins)" },
 	{ "drain",    cmd_drain,    "start draining: new calls get 503" },

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* sipdrain run: the long-running process.  Attaches the gate (or adopts
+ * one already attached) and answers what it redirects with 503s over
+ * AF_XDP.  Foreground, logs to stderr, clean exit on SIGINT/SIGTERM. */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "gate.h"
+#include "log.h"
+#include "responder.h"
+
+static const char run_usage[] =
+	"Usage: sipdrain run IFACE... [OPTIONS]\n"
+	"\n"
+	"Attach the gate to the interfaces (or adopt the gate already attached\n"
+	"to them) and run the 503 responder: one AF_XDP socket per RX queue,\n"
+	"zero-copy where the driver has it, copy mode otherwise.  Requests the\n"
+	"gate refuses (see 'sipdrain drain') are answered 503 Service Unavailable\n"
+	"from the server's address and port; the server never sees them.\n"
+	"Runs in the foreground until SIGINT/SIGTERM; then detaches the gate\n"
+	"(traffic reaches the server untouched) unless --keep-on-exit.\n"
+	"\n"
+	"  -p, --port N          as for attach (when it attaches)\n"
+	"  -m, --mode MODE       as for attach\n"
+	"  -d, --max-dialogs N   as for attach\n"
+	"  -k, --keep-on-exit    leave the gate attached and enforcing on exit\n"
+	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
+	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"Example: sipdrain run eth0 --reason \"node maintenance\"\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* A header value we print: no CR, LF or double quote, not too long. */
+static bool safe_text(const char *what, const char *s)
+{
+	if (strlen(s) > 200 || strpbrk(s, "\r\n\"\\")) {
+		pr_warn("invalid %s: at most 200 characters, no quotes, backslashes or line breaks\n",
+			what);
+		return false;
+	}
+	return true;
+}
+
+/* The attached gate covers every interface named? */
+static int check_adopt(char **ifnames, int n)
+{
+	struct sd_config cfg;
+	int fd = sd_open_config(), err;
+
+	if (fd < 0)
+		return fd;
+	err = sd_config_get(fd, &cfg);
+	close(fd);
+	if (err) {
+		pr_warn("cannot read the config: %s\n", strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < n; i++) {
+		__u32 idx = if_nametoindex(ifnames[i]);
+		int s;
+
+		for (s = 0; s < SD_MAX_IFACES; s++)
+			if (idx && cfg.ifindex[s] == idx)
+				break;
+		if (s == SD_MAX_IFACES) {
+			pr_warn("%s: the attached gate does not cover it; 'sipdrain detach' first\n",
+				ifnames[i]);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "max-dialogs", required_argument, NULL, 'd' },
+		{ "keep-on-exit", no_argument, NULL, 'k' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct sd_attach_opts o = { .mode = XDP_MODE_UNSPEC };
+	const char *reason = NULL, *server = NULL;
+	static struct sd_responder_ctx r;
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool keep = false, adopted;
+	__u16 ports[SD_MAX_PORTS];
+	int opt, rc, err;
+	struct timespec last = { 0 }, now;
+
+	o.ports = ports;
+	while ((opt = sd_getopt(argc, argv, "p:m:d:kR:S:h", opts, run_usage)) != -1) {
+		switch (opt) {
+		case 'k':
+			keep = true;
+			break;
+		case 'R':
+			if (!safe_text("reason", optarg))
+				return SD_EXIT_USAGE;
+			reason = optarg;
+			break;
+		case 'S':
+			if (!safe_text("server", optarg))
+				return SD_EXIT_USAGE;
+			server = optarg;
+			break;
+		default:
+			if ((rc = sd_parse_attach_opt(opt, &o, ports)))
+				return rc;
+		}
+	}
+	if (optind >= argc) {
+		pr_warn("run: name at least one interface (see 'sipdrain run --help')\n");
+		return SD_EXIT_USAGE;
+	}
+	if (argc - optind > SD_MAX_IFACES) {
+		pr_warn("at most %d interfaces\n", SD_MAX_IFACES);
+		return SD_EXIT_USAGE;
+	}
+	o.ifnames = argv + optind;
+	o.nifaces = argc - optind;
+	for (int i = 0; i < o.nifaces; i++)
+		if (!if_nametoindex(o.ifnames[i])) {
+			pr_warn("no such interface: %s\n", o.ifnames[i]);
+			return SD_EXIT_ERR;
+		}
+	if (sd_require_root())
+		return SD_EXIT_ERR;
+
+	adopted = sd_is_attached();
+	err = adopted ? check_adopt(o.ifnames, o.nifaces) : sd_attach(&o);
+	if (err)
+		return SD_EXIT_ERR;
+	if (adopted)
+		pr_info("adopting the gate attached under %s\n", SD_PIN_DIR);
+
+	err = sd_responder_open(&r, reason, server);
+	if (err) {
+		sd_responder_close(&r);
+		if (!adopted)
+			sd_detach(NULL, 0);
+		return SD_EXIT_ERR;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pr_info("responder running (pid %d)\n", getpid());
+
+	while (!stop) {
+		err = sd_responder_poll(&r, 100);
+		if (err < 0) {
+			pr_warn("poll: %s\n", strerror(-err));
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
+			sd_responder_tick(&r);
+			last = now;
+		}
+	}
+	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
+	sd_responder_close(&r);
+	if (!keep && sd_detach(NULL, 0))
+		return SD_EXIT_ERR;
+	if (keep)
+		pr_info("gate left attached and enforcing (--keep-on-exit)\n");
+	return err < 0 ? SD_EXIT_ERR : SD_EXIT_OK;
+}
