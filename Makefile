@@ -23,7 +23,7 @@ USER_SRC := $(wildcard user/*.c)
 LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
 LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h)
-TEST_BIN := $(BUILD)/gate_test
+TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test
 
 .PHONY: all compile deps test clean install
 # `make` alone, on a fresh Debian 12 machine as root: packages, then build.
@@ -63,8 +63,8 @@ $(BUILD)/user/%.o: user/%.c $(HDRS) $(SKEL) | $(BUILD)/user
 $(BIN): $(BUILD)/user/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(TEST_BIN): tests/gate_test.c $(LIB_OBJ) $(HDRS)
-	$(CC) $(CFLAGS) tests/gate_test.c $(LIB_OBJ) -o $@ $(LDLIBS)
+$(BUILD)/%_test: tests/%_test.c $(LIB_OBJ) $(HDRS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory compile

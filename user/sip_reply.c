@@ -306,6 +306,32 @@ static bool put_top_via(struct out *o, struct span v, const struct sd_peer *src)
 	return true;
 }
 
+/* Would a ";tag=" appended to this To value stand outside quotes and
+ * <...>, where the caller reads it? */
+static bool to_balanced(struct span v)
+{
+	bool quote = false, angle = false;
+
+	for (size_t i = 0; i < v.n; i++) {
+		char c = v.p[i];
+
+		if (quote) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				quote = false;
+		} else if (angle) {
+			if (c == '>')
+				angle = false;
+		} else if (c == '"') {
+			quote = true;
+		} else if (c == '<') {
+			angle = true;
+		}
+	}
+	return !quote && !angle;
+}
+
 static void put_header(struct out *o, const char *name, struct span v)
 {
 	puts_(o, name);
@@ -339,6 +365,8 @@ enum sd_reply_outcome sd_build_503(const char *m, size_t len,
 		return rc;
 	if (cls.kind != SD_K_REQUEST)
 		return SD_R_UNTERMINATED;       /* unparsed: never answered */
+	if (!(cls.flags & SD_F_TO_TAG) && !to_balanced(r.to))
+		return SD_R_BAD_TO;
 
 	/* the cap a reflector must respect */
 	if (cap > len + SD_REPLY_MAX_GROWTH)

@@ -33,6 +33,7 @@ struct sd_reply_opts {
 	X(NO_CALLID,     "no Call-ID") \
 	X(NO_CSEQ,       "no CSeq") \
 	X(BAD_VIA,       "top Via unreadable") \
+	X(BAD_TO,        "To unreadable (unbalanced quotes or <>): a tag would be lost") \
 	X(TOO_BIG,       "reply would exceed the request by more than 256 bytes")
 
 #define SD_REPLY_ENUM_(id, text) SD_R_##id,
