@@ -25,7 +25,7 @@ LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h)
 TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test
 
-.PHONY: all compile deps test clean install
+.PHONY: all compile deps test clean install bench
 # `make` alone, on a fresh Debian 12 machine as root: packages, then build.
 all: deps
 	@$(MAKE) --no-print-directory compile
@@ -69,6 +69,15 @@ $(BUILD)/%_test: tests/%_test.c $(LIB_OBJ) $(HDRS)
 test: deps
 	@$(MAKE) --no-print-directory compile
 	tests/run.sh
+
+$(BUILD)/sipload: tests/bench/sipload.c | $(BUILD)
+	$(CC) -O2 -Wall -Wextra -Werror -pthread $< -o $@
+
+# Benchmarks: ratios against a reference measured in the same run.
+bench: deps
+	@$(MAKE) --no-print-directory DEB_PKGS=kamailio deps
+	@$(MAKE) --no-print-directory compile $(BUILD)/sipload
+	tests/bench/bench.sh
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/sipdrain

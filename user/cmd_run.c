@@ -34,6 +34,9 @@ static const char run_usage[] =
 	"  -k, --keep-on-exit    leave the gate attached and enforcing on exit\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
+	"  -c, --coalesce-us N   after a small batch wait N microseconds so that\n"
+	"                        replies share wakeups and TX kicks (default 500,\n"
+	"                        0 to answer each frame at once)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"Example: sipdrain run eth0 --reason \"node maintenance\"\n";
@@ -96,6 +99,7 @@ int cmd_run(int argc, char **argv)
 		{ "keep-on-exit", no_argument, NULL, 'k' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "server", required_argument, NULL, 'S' },
+		{ "coalesce-us", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -104,15 +108,20 @@ int cmd_run(int argc, char **argv)
 	static struct sd_responder_ctx r;
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool keep = false, adopted;
+	unsigned long coalesce = 500;
 	__u16 ports[SD_MAX_PORTS];
 	int opt, rc, err;
 	struct timespec last = { 0 }, now;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:kR:S:h", opts, run_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "p:m:d:kR:S:c:h", opts, run_usage)) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = true;
+			break;
+		case 'c':
+			if (!sd_parse_uint("coalesce-us", optarg, 0, 100000, &coalesce))
+				return SD_EXIT_USAGE;
 			break;
 		case 'R':
 			if (!safe_text("reason", optarg))
@@ -155,6 +164,7 @@ int cmd_run(int argc, char **argv)
 		pr_info("adopting the gate attached under %s\n", SD_PIN_DIR);
 
 	err = sd_responder_open(&r, reason, server);
+	r.coalesce_us = coalesce;
 	if (err) {
 		sd_responder_close(&r);
 		if (!adopted)

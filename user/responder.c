@@ -294,7 +294,8 @@ static void recycle(struct sd_xsk *s, const __u64 *addrs, __u32 n)
 	xsk_ring_prod__submit(&s->fill, n);
 }
 
-static void service(struct sd_responder_ctx *r, struct sd_xsk *s)
+/* Returns the frames received. */
+static __u32 service(struct sd_responder_ctx *r, struct sd_xsk *s)
 {
 	__u64 drop[BATCH], done[BATCH];
 	struct xdp_desc out[BATCH];
@@ -311,7 +312,7 @@ static void service(struct sd_responder_ctx *r, struct sd_xsk *s)
 
 	n = xsk_ring_cons__peek(&s->rx, BATCH, &idx);
 	if (!n)
-		return;
+		return 0;
 	for (__u32 i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
 		__u64 addr = xsk_umem__add_offset_to_addr(d->addr);
@@ -345,6 +346,7 @@ static void service(struct sd_responder_ctx *r, struct sd_xsk *s)
 		sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
 	}
 	recycle(s, drop, ndrop);
+	return n;
 }
 
 int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms)
@@ -360,10 +362,14 @@ int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms)
 	n = poll(pfd, r->nsocks, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (int i = 0; i < r->nsocks; i++) {
-		/* completions may be pending even without new RX */
-		service(r, r->socks[i]);
-	}
+	n = 0;
+	for (int i = 0; i < r->nsocks; i++)     /* completions too, even without RX */
+		n += service(r, r->socks[i]);
+	/* Interrupt moderation: after a small batch, let frames gather for
+	 * a moment so that one wakeup and one TX kick serve many replies.
+	 * Under load batches are full and nothing waits. */
+	if (n && n < BATCH && r->coalesce_us)
+		usleep(r->coalesce_us);
 	return n;
 }
 

@@ -19,13 +19,15 @@ struct sd_responder_ctx {
 	struct sd_reply_opts opts;
 	bool zerocopy_any;
 	bool busy;                      /* another responder owns the state */
+	unsigned coalesce_us;           /* wait after a small batch (0: never) */
 };
 
 /* Open the pinned maps and bind sockets on every queue of every
  * interface in the config.  0 or -errno (one line printed). */
 int sd_responder_open(struct sd_responder_ctx *r, const char *reason,
 		      const char *server);
-/* Wait up to timeout_ms for frames and answer them. */
+/* Wait up to timeout_ms for frames and answer them; returns how many
+ * arrived, or -errno. */
 int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms);
 /* Heartbeat (status and drain tell a live responder by it). */
 void sd_responder_tick(struct sd_responder_ctx *r);
