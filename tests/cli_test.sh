@@ -17,7 +17,7 @@ expect_error() {
 	fi
 }
 
-for c in attach detach drain resume status classify; do
+for c in run attach detach drain resume status classify; do
 	out=$("$SD" $c --help 2>&1); rc=$?
 	check "$c --help exits 0 with usage" test $rc -eq 0 -a "${out#Usage: sipdrain $c}" != "$out"
 done
@@ -33,6 +33,10 @@ expect_error "bad mode"              "invalid mode"      "$SD" attach lo --mode 
 expect_error "unknown option"        "unknown option\|bad option" "$SD" attach --frob lo
 expect_error "missing option value"  "needs a value\|bad option" "$SD" drain --retry-after
 expect_error "no such interface"     "no such interface: nosuch0" "$SD" attach nosuch0
+expect_error "run without iface"     "at least one interface" "$SD" run
+expect_error "run, no such interface" "no such interface: nosuch0" "$SD" run nosuch0
+expect_error "run, unsafe reason"    "invalid reason"    "$SD" run lo --reason 'a"b'
+expect_error "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coalesce-us x
 expect_error "methods are case-sensitive" "unknown method" "$SD" drain --allow invite
 expect_error "bad retry-after"       "invalid retry-after" "$SD" drain --retry-after -5
 expect_error "classify without files" "at least one file" "$SD" classify
