@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * sipdrain XDP gate: sorts every UDP datagram to a SIP port into new call
- * attempts and traffic of calls already accepted, and applies the drain
- * state table of DESIGN.md (pass / redirect to the 503 responder / drop).
+ * sipdrain gate.  The XDP program sorts every UDP datagram to a SIP port
+ * into new call attempts and traffic of calls already accepted, and
+ * applies the drain state table of DESIGN.md (pass / redirect to the 503
+ * responder / drop).  The TC egress program reads what the server sends.
+ * Both follow each call's life in the dialog table.
  *
  * Only features of Linux <= 6.1: bpf_loop (5.17), bpf_xdp_load_bytes and
- * bpf_xdp_get_buff_len (5.18), XSKMAP lookups (5.3), LRU hash maps.
+ * bpf_xdp_get_buff_len (5.18), bpf_skb_load_bytes, XSKMAP lookups (5.3),
+ * LRU hash maps, mmapable arrays (5.5).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -13,6 +16,7 @@
 #include <linux/ipv6.h>
 #include <linux/in.h>
 #include <linux/udp.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <xdp/xdp_helpers.h>
@@ -92,7 +96,7 @@ static __always_inline void count(struct sd_counters *c, __u32 idx)
 	/* keep the bound check: clang would drop it where it can prove the
 	 * range, and the verifier cannot follow its proof */
 	asm volatile("" : "+r"(idx));
-	if (idx < SD_C_MAX)
+	if (idx < SD_C_TOTAL)
 		((__u64 *)c)[idx]++;
 }
 
@@ -234,26 +238,40 @@ other:
 	return 0;
 }
 
-/* Run the scanner over the payload; fills r. */
-static __always_inline int scan_payload(struct xdp_md *ctx, struct l4 *p,
-					struct sd_result *r)
+/* The scratch, initialised for a payload of len bytes; the caller
+ * copies min(len, SD_SCAN_MAX) bytes into x->buf. */
+static __always_inline struct sd_scratch *scan_begin(__u32 len)
 {
-	__u32 zero = 0, n;
+	__u32 zero = 0;
 	struct sd_scratch *x = bpf_map_lookup_elem(&SD_MAP_SCRATCH, &zero);
-	struct scan_ctx sc;
+
+	if (x)
+		sd_scan_init(&x->s, len);
+	return x;
+}
+
+/* Run the scanner over the copied payload; fills r. */
+static __always_inline void scan_run(struct sd_scratch *x, struct sd_result *r)
+{
+	struct scan_ctx sc = { .x = x };
+
+	if (x->s.end)
+		bpf_loop(SD_SCAN_MAX, scan_cb, &sc, 0);
+	sd_scan_end(&x->s);
+	sd_scan_result(&x->s, r);
+}
+
+static __always_inline int scan_xdp(struct xdp_md *ctx, struct l4 *p, struct sd_result *r)
+{
+	struct sd_scratch *x = scan_begin(p->len);
+	__u32 n;
 
 	if (!x)
 		return -1;
-	sd_scan_init(&x->s, p->len);
 	n = x->s.end;
-	if (n > 0 && n <= SD_SCAN_MAX) {
-		if (bpf_xdp_load_bytes(ctx, p->off, x->buf, n))
-			return -1;
-		sc.x = x;
-		bpf_loop(SD_SCAN_MAX, scan_cb, &sc, 0);
-	}
-	sd_scan_end(&x->s);
-	sd_scan_result(&x->s, r);
+	if (n > 0 && n <= SD_SCAN_MAX && bpf_xdp_load_bytes(ctx, p->off, x->buf, n))
+		return -1;
+	scan_run(x, r);
 	return 0;
 }
 
@@ -270,15 +288,25 @@ static __always_inline __u32 status_counter(__u64 status)
 	return SD_C_resp_1xx + (__u32)status / 100 - 1;
 }
 
-/* Returns 1 when the Call-ID was new to the table. */
-static __always_inline int record_dialog(struct sd_result *r)
+static __always_inline __u32 dlg_counter(__u8 m)
+{
+	return m == SD_M_OTHER || m >= SD_M_MAX ? SD_C_dlg_other
+						: SD_C_dlg_invite + m - SD_M_INVITE;
+}
+
+/* A new attempt: an INVITE without To tag that reaches the server (or
+ * leaves it).  Returns 1 when the Call-ID was new to the table. */
+static __always_inline int dialog_attempt(struct sd_result *r, __u64 now)
 {
 	struct sd_dialog *d, nd = {};
-	__u64 now = bpf_ktime_get_ns();
 
 	d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
 	if (d) {
+		/* retransmission, or the re-send after 401/407 */
 		d->last_ns = now;
+		d->rejected_ns = 0;
+		if (d->state == SD_D_ENDED)
+			d->state = SD_D_ATTEMPT;
 		__sync_fetch_and_add(&d->hits, 1);
 		return 0;
 	}
@@ -287,6 +315,61 @@ static __always_inline int record_dialog(struct sd_result *r)
 	nd.state = SD_D_ATTEMPT;
 	nd.hits = 1;
 	return !bpf_map_update_elem(&SD_MAP_DIALOGS, &r->call_id_hash, &nd, BPF_NOEXIST);
+}
+
+/* Follow a call through what crosses the wire, either direction.  r is a
+ * request that reached its destination, or a response. */
+static __always_inline void dialog_track(struct sd_result *r, struct sd_counters *cnt)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct sd_dialog *d;
+	__u64 st;
+
+	if (!(r->flags & SD_F_CALLID))
+		return;
+	if (r->kind == SD_K_REQUEST) {
+		if (r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG)) {
+			if (dialog_attempt(r, now))
+				count(cnt, SD_C_dialogs_recorded);
+			return;
+		}
+		d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
+		if (!d)
+			return;
+		d->last_ns = now;
+		if (r->method == SD_M_BYE && d->state < SD_D_CLOSING)
+			d->state = SD_D_CLOSING;
+		return;
+	}
+	if (r->kind != SD_K_RESPONSE || !(r->flags & SD_F_CSEQ))
+		return;
+	d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
+	if (!d)
+		return;
+	d->last_ns = now;
+	st = r->status;
+	if (r->cseq_method == SD_M_BYE) {
+		if (st >= 200 && d->state != SD_D_ENDED) {
+			d->state = SD_D_ENDED;
+			count(cnt, SD_C_dialogs_ended);
+		}
+		return;
+	}
+	if (r->cseq_method != SD_M_INVITE || d->state >= SD_D_CONFIRMED)
+		return;                 /* re-INVITEs do not change a call */
+	if (st > 100 && st < 200 && (r->flags & SD_F_TO_TAG) && d->state == SD_D_ATTEMPT) {
+		d->state = SD_D_EARLY;
+		count(cnt, SD_C_dialogs_early);
+	} else if (st >= 200 && st < 300) {
+		d->state = SD_D_CONFIRMED;
+		d->rejected_ns = 0;
+		count(cnt, SD_C_dialogs_confirmed);
+	} else if (st == 401 || st == 407) {
+		d->rejected_ns = now;   /* the caller may retry with credentials */
+	} else if (st >= 300) {
+		d->state = SD_D_ENDED;
+		count(cnt, SD_C_dialogs_ended);
+	}
 }
 
 /* DRAINING: may this out-of-dialog request still reach the server? */
@@ -304,9 +387,7 @@ static __always_inline int drain_lets_through(struct sd_config *cfg,
 	 * the server already received */
 	if (r->method == SD_M_INVITE && (r->flags & SD_F_CALLID)) {
 		d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
-		if (d) {
-			d->last_ns = bpf_ktime_get_ns();
-			__sync_fetch_and_add(&d->hits, 1);
+		if (d && d->state != SD_D_ENDED) {
 			count(cnt, SD_C_drain_known_callid);
 			return 1;
 		}
@@ -338,12 +419,8 @@ static __always_inline __u8 decide(struct sd_config *cfg, struct sd_result *r,
 		}
 		return SD_V_PASS;
 	}
-	if (state == SD_SERVING) {
-		if (r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG) &&
-		    (r->flags & SD_F_CALLID) && record_dialog(r))
-			count(cnt, SD_C_dialogs_recorded);
+	if (state == SD_SERVING)
 		return SD_V_PASS;
-	}
 	if (state == SD_DRAINING) {
 		if (r->flags & SD_F_TO_TAG)
 			return SD_V_PASS;
@@ -377,6 +454,22 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 	return XDP_PASS;
 }
 
+/* classify and the tests read each verdict back */
+static __always_inline void record_last(struct sd_result *r, int action)
+{
+	__u32 zero = 0;
+	struct sd_result *last;
+
+	if (!cfg_record_last)
+		return;
+	last = bpf_map_lookup_elem(&SD_MAP_LAST, &zero);
+	if (last) {
+		r->xdp_action = action;
+		r->seq = last->seq + 1;
+		*last = *r;
+	}
+}
+
 SEC("xdp.frags")
 int sipdrain_xdp(struct xdp_md *ctx)
 {
@@ -396,7 +489,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 
 	if (!parse_l4(ctx, &p, cfg, cnt, &r))
 		goto out;
-	if (scan_payload(ctx, &p, &r)) {
+	if (scan_xdp(ctx, &p, &r)) {
 		count(cnt, SD_C_bad_l3);
 		goto out;
 	}
@@ -404,8 +497,10 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	if (r.kind == SD_K_REQUEST) {
 		count(cnt, SD_C_requests);
 		count(cnt, method_counter(r.method));
-		if (r.flags & SD_F_TO_TAG)
+		if (r.flags & SD_F_TO_TAG) {
 			count(cnt, SD_C_req_in_dialog);
+			count(cnt, dlg_counter(r.method));
+		}
 	} else if (r.kind == SD_K_RESPONSE) {
 		count(cnt, SD_C_responses);
 		count(cnt, status_counter(r.status));
@@ -419,6 +514,11 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	}
 
 	r.verdict = decide(cfg, &r, cnt);
+	if (r.kind == SD_K_REQUEST)
+		count(cnt, SD_C_MV(r.method % SD_M_MAX, r.verdict));
+	/* what reaches the server (and every response) moves the call on */
+	if (r.verdict == SD_V_PASS || r.kind == SD_K_RESPONSE)
+		dialog_track(&r, cnt);
 	if (r.verdict == SD_V_DROP) {
 		count(cnt, SD_C_verdict_drop);
 		action = XDP_DROP;
@@ -429,14 +529,91 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		count(cnt, SD_C_verdict_pass);
 	}
 out:
-	if (cfg_record_last) {
-		struct sd_result *last = bpf_map_lookup_elem(&SD_MAP_LAST, &zero);
-
-		if (last) {
-			r.xdp_action = action;
-			r.seq = last->seq + 1;
-			*last = r;
-		}
-	}
+	record_last(&r, action);
 	return action;
+}
+
+/* TC egress: what the server sends, from a gated source port.  Never
+ * changes a packet; follows the calls (a UAS answers and hangs up itself;
+ * a proxy forwards the INVITE to the callee). */
+SEC("tc")
+int sipdrain_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u32 zero = 0, off = sizeof(*eth), l4off, i, n;
+	struct sd_counters *cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
+	struct sd_config *cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
+	struct sd_result r = {};
+	struct sd_scratch *x;
+	struct udphdr *udp;
+	__u16 proto, sport;
+	__u32 len;
+
+	if (!cnt || !cfg)
+		return TC_ACT_OK;
+	count(cnt, SD_C_egress_packets);
+	if ((void *)(eth + 1) > data_end)
+		goto out;
+	proto = eth->h_proto;
+	for (i = 0; i < 2; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (data + off + VLAN_HLEN > data_end)
+			goto out;
+		proto = *(__u16 *)(data + off + 2);
+		off += VLAN_HLEN;
+	}
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end || ip->ihl < 5 || ip->protocol != IPPROTO_UDP ||
+		    (ip->frag_off & bpf_htons(0x3fff)))
+			goto out;
+		l4off = off + ip->ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + off;
+
+		/* the server's own datagrams carry no extension headers */
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
+			goto out;
+		l4off = off + sizeof(*ip6);
+	} else {
+		goto out;
+	}
+	l4off &= 0x3ff;
+	udp = data + l4off;
+	if ((void *)(udp + 1) > data_end)
+		goto out;
+	sport = bpf_ntohs(udp->source);
+	for (i = 0; i < SD_MAX_PORTS; i++) {
+		if (i >= cfg->nports)
+			goto out;
+		if (cfg->ports[i] == sport)
+			break;
+	}
+	if (i == SD_MAX_PORTS)
+		goto out;
+	len = bpf_ntohs(udp->len);
+	if (len < sizeof(*udp) || l4off + len > skb->len)
+		goto out;
+	len -= sizeof(*udp);
+	x = scan_begin(len);
+	if (!x)
+		goto out;
+	n = x->s.end;
+	if (n > 0 && n <= SD_SCAN_MAX &&
+	    bpf_skb_load_bytes(skb, l4off + sizeof(*udp), x->buf, n))
+		goto out;
+	scan_run(x, &r);
+	r.l3 = proto == bpf_htons(ETH_P_IP) ? 4 : 6;
+	if (r.kind == SD_K_REQUEST)
+		count(cnt, SD_C_egress_requests);
+	else if (r.kind == SD_K_RESPONSE)
+		count(cnt, SD_C_egress_responses);
+	dialog_track(&r, cnt);
+out:
+	record_last(&r, TC_ACT_OK);
+	return TC_ACT_OK;
 }

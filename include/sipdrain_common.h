@@ -14,6 +14,7 @@
 /* ---- where state lives ---------------------------------------------- */
 #define SD_PIN_DIR        "/sys/fs/bpf/sipdrain"
 #define SD_PROG_PIN       "prog"          /* pinned XDP program */
+#define SD_PROG_EGRESS_PIN "prog_egress"  /* pinned TC egress program */
 
 /* Map names as macros (xdp-tools style): the pin file name equals the
  * map name, so `bpftool map dump pinned /sys/fs/bpf/sipdrain/<name>`. */
@@ -108,7 +109,31 @@ struct sd_config {
 	__u32 max_dialogs;
 	__u32 retry_jitter;             /* seconds of random spread added to retry_after */
 	__u64 drain_started_ns;         /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 deadline_ns;              /* CLOCK_MONOTONIC; 0: no deadline */
+	__u64 offline_ns;               /* when OFFLINE began */
+	__u32 flags;                    /* SD_CF_* */
+	__u32 offline_reason;           /* enum sd_offline_reason */
+	__u32 calls_cut;                /* dialogs still up when the deadline struck */
+	__u32 auth_grace_ms;            /* a 401/407 keeps an attempt alive this long */
+	__u64 dialog_idle_ns;           /* a dialog silent this long has ended */
+	char on_offline[256];           /* command `run` runs once when OFFLINE begins */
 };
+
+#define SD_CF_NO_EARLY_OFFLINE 0x1      /* wait for the deadline even with no call left */
+#define SD_CF_RETRY_AUTO       0x2      /* Retry-After: seconds left to the deadline */
+#define SD_CF_HOOK_DONE        0x4      /* on_offline has run */
+
+enum sd_offline_reason {
+	SD_OR_NONE = 0,
+	SD_OR_LAST_CALL,                /* no dialog left before the deadline */
+	SD_OR_DEADLINE,                 /* the deadline struck */
+};
+
+#define SD_DEFAULT_AUTH_GRACE_MS 5000
+#define SD_DEFAULT_DIALOG_IDLE_S 7200
+/* An attempt nobody answered, or a BYE nobody answered, is over after
+ * 64*T1 (RFC 3261 timers B and F). */
+#define SD_TRANSACTION_TIMEOUT_NS (32ULL * 1000000000ULL)
 
 /* CANCEL and ACK always pass a drain: they belong to transactions the
  * server already has (DESIGN.md, "which methods are refused"). */
@@ -147,15 +172,38 @@ struct sd_config {
 	X(responses_dropped,  "responses dropped while OFFLINE") \
 	X(drain_allowed,      "out-of-dialog requests passed while DRAINING by method policy") \
 	X(drain_known_callid, "INVITEs passed while DRAINING: Call-ID already received") \
-	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded in the dialog table")
+	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded in the dialog table") \
+	X(dialogs_early,      "dialogs that reached early (1xx with To tag)") \
+	X(dialogs_confirmed,  "dialogs confirmed (2xx to INVITE)") \
+	X(dialogs_ended,      "dialogs ended (BYE answered, final >= 300, CANCEL/487)") \
+	X(egress_packets,     "packets seen leaving through the TC egress program") \
+	X(egress_requests,    "SIP requests the server sent") \
+	X(egress_responses,   "SIP responses the server sent") \
+	X(dlg_invite,   "in-dialog INVITE (re-INVITE)") X(dlg_ack,  "in-dialog ACK") \
+	X(dlg_bye,      "in-dialog BYE")     X(dlg_cancel,   "in-dialog CANCEL") \
+	X(dlg_options,  "in-dialog OPTIONS") X(dlg_register, "in-dialog REGISTER") \
+	X(dlg_subscribe,"in-dialog SUBSCRIBE") X(dlg_notify, "in-dialog NOTIFY") \
+	X(dlg_refer,    "in-dialog REFER")   X(dlg_info,     "in-dialog INFO") \
+	X(dlg_update,   "in-dialog UPDATE")  X(dlg_prack,    "in-dialog PRACK") \
+	X(dlg_message,  "in-dialog MESSAGE") X(dlg_publish,  "in-dialog PUBLISH") \
+	X(dlg_other,    "in-dialog, other methods")
 
+/* After the named counters: requests by method and verdict, ingress
+ * (mv_INVITE_pass, mv_INVITE_redirect, mv_INVITE_drop, ...). */
 #define SD_COUNTER_FIELD_(name, help) __u64 name;
-struct sd_counters { SD_COUNTERS(SD_COUNTER_FIELD_) };
+#define SD_MV_FIELDS_(id, name) __u64 mv_##id##_pass, mv_##id##_redirect, mv_##id##_drop;
+struct sd_counters {
+	SD_COUNTERS(SD_COUNTER_FIELD_)
+	SD_METHODS(SD_MV_FIELDS_)
+};
+#undef SD_MV_FIELDS_
 #undef SD_COUNTER_FIELD_
 
 #define SD_COUNTER_IDX_(name, help) SD_C_##name,
 enum sd_counter_idx { SD_COUNTERS(SD_COUNTER_IDX_) SD_C_MAX };
 #undef SD_COUNTER_IDX_
+#define SD_C_MV(method, verdict) (SD_C_MAX + (method) * SD_V_MAX + (verdict))
+#define SD_C_TOTAL (SD_C_MAX + SD_M_MAX * SD_V_MAX)
 
 /* ---- the responder (sipdrain run) -------------------------------------- */
 #define SD_RESPONDER_COUNTERS(X) \
@@ -191,13 +239,20 @@ struct sd_responder {
 };
 
 /* ---- dialog table ---------------------------------------------------- */
+/* Followed from the wire, both directions (XDP ingress, TC egress). */
 enum sd_dialog_state {
-	SD_D_ATTEMPT = 0,       /* INVITE passed to the server */
+	SD_D_ATTEMPT = 0,       /* INVITE passed to (or sent by) the server */
+	SD_D_EARLY,             /* 1xx with a To tag */
+	SD_D_CONFIRMED,         /* 2xx to the INVITE */
+	SD_D_CLOSING,           /* BYE seen, not yet answered */
+	SD_D_ENDED,             /* BYE answered, final >= 300, 487 after CANCEL */
+	SD_D_MAX,
 };
 
 struct sd_dialog {
 	__u64 created_ns;       /* bpf_ktime_get_ns() when first recorded */
 	__u64 last_ns;          /* last datagram of this Call-ID */
+	__u64 rejected_ns;      /* 401/407 to the INVITE: a retry may follow */
 	__u32 state;            /* enum sd_dialog_state */
 	__u32 hits;             /* INVITEs with this Call-ID seen */
 };

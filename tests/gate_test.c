@@ -588,6 +588,160 @@ static void test_jumbo(void)
 	set_state(SD_SERVING, 0);
 }
 
+/* ---- dialog life-cycle, ingress (XDP) and egress (TC) -------------- */
+static char *mkresp(char *buf, int status, const char *cseq_method, const char *totag,
+		    const char *callid)
+{
+	sprintf(buf, "SIP/2.0 %d Whatever\r\nVia: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bK-d\r\n"
+		"From: <sip:a@198.18.0.1>;tag=f\r\nTo: <sip:b@198.18.0.2>%s%s\r\nCall-ID: %s\r\n"
+		"CSeq: 1 %s\r\nContent-Length: 0\r\n\r\n", status, totag ? ";tag=" : "",
+		totag ? totag : "", callid, cseq_method);
+	return buf;
+}
+
+/* in: through XDP, as from the caller; out: through TC egress, as sent
+ * by the server from port 5060 */
+static void in(const char *m)
+{
+	struct sd_result r;
+
+	check(!run_msg(&wraps[0], m, strlen(m), &r), "ingress run failed");
+}
+
+static void out(const char *m)
+{
+	static const struct sd_wrap eg = { .sport = 5060, .dport = 5070 };
+	struct sd_result r;
+	size_t flen = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+
+	check(flen && !sd_tester_run_egress(&T, frame, flen, &r) && r.xdp_action == 0 /* TC_ACT_OK */,
+	      "egress run failed or changed the packet's fate");
+	check(r.kind == SD_K_REQUEST || r.kind == SD_K_RESPONSE, "egress: not read as SIP");
+}
+
+static int dstate(const char *callid, struct sd_dialog *d)
+{
+	__u64 key = fnv1a(callid);
+
+	if (bpf_map_lookup_elem(T.dlg_fd, &key, d))
+		return -1;
+	return d->state;
+}
+
+static void expect_state(const char *what, const char *callid, int want)
+{
+	struct sd_dialog d;
+	int st = dstate(callid, &d);
+
+	check(st == want, "%s: dialog %s in state %d, want %d", what, callid, st, want);
+}
+
+static void test_dialogs(void)
+{
+	static char m[2048];
+	struct sd_dialog d;
+	struct sd_result r;
+	struct sd_counters c0, c1;
+
+	cur_test = "dialogs";
+	sd_tester_reset(&T);
+	set_state(SD_SERVING, 0);
+	sd_tester_counters(&T, &c0);
+
+	/* a UAS (Asterisk, an IVR): answers and hangs up itself */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "uas@x"));
+	expect_state("UAS INVITE in", "uas@x", SD_D_ATTEMPT);
+	out(mkresp(m, 100, "INVITE", NULL, "uas@x"));
+	expect_state("UAS 100 out", "uas@x", SD_D_ATTEMPT);
+	out(mkresp(m, 180, "INVITE", "u1", "uas@x"));
+	expect_state("UAS 180 out", "uas@x", SD_D_EARLY);
+	out(mkresp(m, 200, "INVITE", "u1", "uas@x"));
+	expect_state("UAS 200 out", "uas@x", SD_D_CONFIRMED);
+	in(mk(m, "ACK", "<sip:b@198.18.0.2>;tag=u1", "uas@x"));
+	expect_state("UAS ACK in", "uas@x", SD_D_CONFIRMED);
+	out(mk(m, "BYE", "<sip:a@198.18.0.1>;tag=f", "uas@x"));
+	expect_state("UAS BYE out", "uas@x", SD_D_CLOSING);
+	in(mkresp(m, 200, "BYE", "u1", "uas@x"));
+	expect_state("UAS 200/BYE in", "uas@x", SD_D_ENDED);
+
+	/* a proxy: both legs cross the gate, the callee's answers on ingress */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "proxy@x"));
+	out(mk(m, "INVITE", "<sip:b@198.18.0.2>", "proxy@x"));
+	check(dstate("proxy@x", &d) == SD_D_ATTEMPT && d.hits == 2, "proxy: forwarded INVITE not seen");
+	in(mkresp(m, 180, "INVITE", "p1", "proxy@x"));
+	expect_state("proxy 180 in", "proxy@x", SD_D_EARLY);
+	out(mkresp(m, 180, "INVITE", "p1", "proxy@x"));
+	in(mkresp(m, 200, "INVITE", "p1", "proxy@x"));
+	expect_state("proxy 200 in", "proxy@x", SD_D_CONFIRMED);
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>;tag=p1", "proxy@x"));       /* re-INVITE */
+	in(mkresp(m, 491, "INVITE", "p1", "proxy@x"));
+	expect_state("re-INVITE refused: call stays up", "proxy@x", SD_D_CONFIRMED);
+	in(mk(m, "BYE", "<sip:b@198.18.0.2>;tag=p1", "proxy@x"));
+	expect_state("proxy BYE in", "proxy@x", SD_D_CLOSING);
+	out(mk(m, "BYE", "<sip:b@198.18.0.2>;tag=p1", "proxy@x"));
+	in(mkresp(m, 200, "BYE", "p1", "proxy@x"));
+	expect_state("proxy 200/BYE in", "proxy@x", SD_D_ENDED);
+
+	/* CANCEL then 487 */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "cancel@x"));
+	out(mkresp(m, 180, "INVITE", "c1", "cancel@x"));
+	in(mk(m, "CANCEL", "<sip:b@198.18.0.2>", "cancel@x"));
+	expect_state("CANCEL alone does not end", "cancel@x", SD_D_EARLY);
+	out(mkresp(m, 487, "INVITE", "c1", "cancel@x"));
+	expect_state("487 ends", "cancel@x", SD_D_ENDED);
+
+	/* busy: a final >= 300 other than 401/407 ends at once */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "busy@x"));
+	out(mkresp(m, 486, "INVITE", "b1", "busy@x"));
+	expect_state("486 ends", "busy@x", SD_D_ENDED);
+
+	/* 407 before the drain, the retry during it reaches the server */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "auth@x"));
+	out(mkresp(m, 407, "INVITE", "a1", "auth@x"));
+	check(dstate("auth@x", &d) == SD_D_ATTEMPT && d.rejected_ns, "407: attempt not kept for a retry");
+	in(mk(m, "ACK", "<sip:b@198.18.0.2>;tag=a1", "auth@x"));
+	set_state(SD_DRAINING, 0);
+	run_msg(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "auth@x"), strlen(m), &r);
+	check(r.verdict == SD_V_PASS, "the retry after 407 was refused during the drain");
+	check(dstate("auth@x", &d) == SD_D_ATTEMPT && !d.rejected_ns && d.hits == 2,
+	      "the retry did not renew the attempt");
+	out(mkresp(m, 200, "INVITE", "a2", "auth@x"));
+	expect_state("retry answered", "auth@x", SD_D_CONFIRMED);
+
+	/* an INVITE reusing the Call-ID of an ended call is a new call */
+	run_msg(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "busy@x"), strlen(m), &r);
+	check(r.verdict == SD_V_REDIRECT, "INVITE on an ended Call-ID passed the drain");
+	/* a refused INVITE does not enter the table */
+	run_msg(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "refused@x"), strlen(m), &r);
+	check(r.verdict == SD_V_REDIRECT && dstate("refused@x", &d) < 0, "refused INVITE recorded");
+	/* OFFLINE: responses are dropped, but still end the calls they end */
+	in(mk(m, "BYE", "<sip:b@198.18.0.2>;tag=a2", "auth@x"));
+	set_state(SD_OFFLINE, 0);
+	run_msg(&wraps[0], mkresp(m, 200, "BYE", "a2", "auth@x"), strlen(m), &r);
+	check(r.verdict == SD_V_DROP, "OFFLINE response not dropped");
+	expect_state("OFFLINE 200/BYE still ends", "auth@x", SD_D_ENDED);
+	set_state(SD_SERVING, 0);
+
+	sd_tester_counters(&T, &c1);
+	check(c1.dialogs_confirmed - c0.dialogs_confirmed == 3, "dialogs_confirmed %llu",
+	      (unsigned long long)(c1.dialogs_confirmed - c0.dialogs_confirmed));
+	check(c1.dialogs_ended - c0.dialogs_ended == 5, "dialogs_ended %llu",
+	      (unsigned long long)(c1.dialogs_ended - c0.dialogs_ended));
+	check(c1.dlg_bye - c0.dlg_bye == 2 && c1.dlg_ack - c0.dlg_ack == 2 && c1.dlg_invite - c0.dlg_invite == 1,
+	      "in-dialog method counters: BYE %llu ACK %llu INVITE %llu",
+	      (unsigned long long)(c1.dlg_bye - c0.dlg_bye), (unsigned long long)(c1.dlg_ack - c0.dlg_ack),
+	      (unsigned long long)(c1.dlg_invite - c0.dlg_invite));
+	check(c1.mv_INVITE_redirect - c0.mv_INVITE_redirect == 2 && c1.mv_INVITE_pass - c0.mv_INVITE_pass == 7,
+	      "method x verdict: INVITE redirect %llu pass %llu",
+	      (unsigned long long)(c1.mv_INVITE_redirect - c0.mv_INVITE_redirect),
+	      (unsigned long long)(c1.mv_INVITE_pass - c0.mv_INVITE_pass));
+	check(c1.egress_requests - c0.egress_requests == 3 && c1.egress_responses - c0.egress_responses == 9,
+	      "egress counters: requests %llu responses %llu",
+	      (unsigned long long)(c1.egress_requests - c0.egress_requests),
+	      (unsigned long long)(c1.egress_responses - c0.egress_responses));
+	printf("dialogs: UAS, proxy, CANCEL/487, busy, 407 retry, re-INVITE, OFFLINE\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -600,6 +754,7 @@ int main(int argc, char **argv)
 	test_state_table();
 	test_non_sip();
 	test_jumbo();
+	test_dialogs();
 	test_corpus(argv[2]);
 	test_rfc4475(argv[1]);
 	sd_tester_close(&T);

@@ -34,12 +34,46 @@ static struct xdp_program *find_ours(struct xdp_multiprog *mp)
 	return NULL;
 }
 
+/* The egress program: clsact egress, our handle and priority. */
+#define SD_TC_HANDLE 0x5d5d
+#define SD_TC_PRIO   1
+
+static int tc_attach(int ifindex, int prog_fd, const char *name)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SD_TC_HANDLE,
+			    .priority = SD_TC_PRIO, .prog_fd = prog_fd);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST) {
+		pr_warn("%s: cannot add the clsact qdisc for egress: %s\n", name, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_warn("%s: cannot attach the egress program: %s\n", name, strerror(-err));
+	return err;
+}
+
+/* Our filter only: other users of the clsact qdisc keep theirs. */
+static void tc_detach(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SD_TC_HANDLE,
+			    .priority = SD_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
 static int detach_ifindex(int ifindex, const char *name)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p;
 	int err;
 
+	tc_detach(ifindex);
 	if (libxdp_get_error(mp)) {
 		pr_warn("%s: no XDP program found (already gone)\n", name);
 		return 0;
@@ -146,15 +180,23 @@ int sd_attach(const struct sd_attach_opts *o)
 		}
 		cfg.ifindex[attached] = ifindex[attached];
 		cfg.xdp_mode[attached] = xdp_program__is_attached(xp, ifindex[attached]);
+		err = tc_attach(ifindex[attached], bpf_program__fd(skel->progs.sipdrain_egress),
+				o->ifnames[attached]);
+		if (err) {
+			attached++;     /* so that the XDP side is taken off too */
+			goto fail;
+		}
 	}
 	cfg.nifaces = o->nifaces;
 	cfg.max_dialogs = max_dialogs;
+	cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
+	cfg.dialog_idle_ns = (o->dialog_idle_s ?: SD_DEFAULT_DIALOG_IDLE_S) * 1000000000ULL;
 	err = sd_config_set(bpf_map__fd(skel->maps.sd_config), &cfg);
 	if (err) {
 		pr_warn("cannot write the config: %s\n", strerror(-err));
 		goto fail;
 	}
-	err = sd_pin_all(skel, xdp_program__fd(xp));
+	err = sd_pin_all(skel, xdp_program__fd(xp), bpf_program__fd(skel->progs.sipdrain_egress));
 	if (err)
 		goto fail;
 	for (int i = 0; i < o->nifaces; i++) {

@@ -12,6 +12,7 @@ struct sd_attach_opts {
 	__u32 nports;
 	int mode;               /* enum xdp_attach_mode */
 	__u32 max_dialogs;      /* 0: default */
+	__u32 dialog_idle_s;    /* 0: default (2 h) */
 };
 
 /* Load once, attach to each interface, pin; one line on failure (and

@@ -16,7 +16,9 @@
 #include "sipdrain.skel.h"
 
 #define NAME_(name, help) #name,
-const char *const sd_counter_names[SD_C_MAX] = { SD_COUNTERS(NAME_) };
+#define MV_NAMES_(id, name) "mv_" #id "_pass", "mv_" #id "_redirect", "mv_" #id "_drop",
+const char *const sd_counter_names[SD_C_TOTAL] = { SD_COUNTERS(NAME_) SD_METHODS(MV_NAMES_) };
+#undef MV_NAMES_
 #undef NAME_
 #define MNAME_(id, name) name,
 const char *const sd_method_names[SD_M_MAX] = { SD_METHODS(MNAME_) };
@@ -119,7 +121,7 @@ static struct bpf_map *pinned_maps(struct sipdrain *skel, int i)
 	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
 }
 
-int sd_pin_all(struct sipdrain *skel, int prog_fd)
+int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 {
 	char path[256];
 	struct bpf_map *m;
@@ -139,6 +141,12 @@ int sd_pin_all(struct sipdrain *skel, int prog_fd)
 		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
 		return err;
 	}
+	snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, SD_PROG_EGRESS_PIN);
+	if (bpf_obj_pin(egress_fd, path)) {
+		err = -errno;
+		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
+		return err;
+	}
 	return 0;
 }
 
@@ -146,7 +154,7 @@ void sd_unpin_all(void)
 {
 	static const char *const names[] = {
 		SD_STR(SD_MAP_CONFIG), SD_STR(SD_MAP_COUNTERS), SD_STR(SD_MAP_DIALOGS),
-		SD_STR(SD_MAP_XSKS), SD_STR(SD_MAP_RESPONDER), SD_PROG_PIN,
+		SD_STR(SD_MAP_XSKS), SD_STR(SD_MAP_RESPONDER), SD_PROG_PIN, SD_PROG_EGRESS_PIN,
 	};
 	char path[256];
 
@@ -191,7 +199,7 @@ int sd_counters_get(int fd, struct sd_counters *sum)
 	}
 	memset(sum, 0, sizeof(*sum));
 	for (int c = 0; c < ncpu; c++)
-		for (int i = 0; i < SD_C_MAX; i++)
+		for (int i = 0; i < SD_C_TOTAL; i++)
 			((__u64 *)sum)[i] += ((__u64 *)&per[c])[i];
 out:
 	free(per);

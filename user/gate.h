@@ -13,7 +13,7 @@ struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last);
 void sd_gate_close(struct sipdrain *skel);
 
 /* Names, for status and JSON. */
-extern const char *const sd_counter_names[SD_C_MAX];
+extern const char *const sd_counter_names[SD_C_TOTAL];
 extern const char *const sd_method_names[SD_M_MAX];
 extern const char *const sd_state_names[SD_STATE_MAX];
 extern const char *const sd_kind_names[SD_K_MAX];
@@ -27,7 +27,7 @@ bool sd_is_attached(void);                    /* pinned config exists */
 int sd_pinned_map_fd(const char *name);       /* -errno when missing */
 /* The pinned config map of an attached gate (one line on failure). */
 int sd_open_config(void);
-int sd_pin_all(struct sipdrain *skel, int prog_fd);
+int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd);
 void sd_unpin_all(void);
 
 /* The one config entry and the summed per-CPU counters. */

@@ -42,6 +42,7 @@ int sd_tester_open(struct sd_tester *t)
 		return err;
 	}
 	t->prog_fd = bpf_program__fd(t->skel->progs.sipdrain_xdp);
+	t->egress_fd = bpf_program__fd(t->skel->progs.sipdrain_egress);
 	t->cfg_fd = bpf_map__fd(t->skel->maps.sd_config);
 	t->cnt_fd = bpf_map__fd(t->skel->maps.sd_counters);
 	t->last_fd = bpf_map__fd(t->skel->maps.sd_last);
@@ -49,6 +50,8 @@ int sd_tester_open(struct sd_tester *t)
 	t->cfg.nports = 1;
 	t->cfg.ports[0] = SD_DEFAULT_PORT;
 	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
+	t->cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
+	t->cfg.dialog_idle_ns = SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
 	return sd_tester_apply(t);
 }
 
@@ -64,8 +67,8 @@ int sd_tester_apply(struct sd_tester *t)
 	return sd_config_set(t->cfg_fd, &t->cfg);
 }
 
-int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
-		  struct sd_result *r)
+static int run_prog(struct sd_tester *t, int fd, const void *frame, size_t len,
+		    struct sd_result *r)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = frame,
@@ -76,7 +79,7 @@ int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
 
 	if (bpf_map_lookup_elem(t->last_fd, &zero, &before))
 		return -errno;
-	if (bpf_prog_test_run_opts(t->prog_fd, &opts))
+	if (bpf_prog_test_run_opts(fd, &opts))
 		return -errno;
 	if (bpf_map_lookup_elem(t->last_fd, &zero, r))
 		return -errno;
@@ -84,6 +87,18 @@ int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
 		return -EIO;
 	r->xdp_action = opts.retval;
 	return 0;
+}
+
+int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
+		  struct sd_result *r)
+{
+	return run_prog(t, t->prog_fd, frame, len, r);
+}
+
+int sd_tester_run_egress(struct sd_tester *t, const void *frame, size_t len,
+			 struct sd_result *r)
+{
+	return run_prog(t, t->egress_fd, frame, len, r);
 }
 
 int sd_tester_counters(struct sd_tester *t, struct sd_counters *c)

@@ -11,7 +11,7 @@ struct sipdrain;
 
 struct sd_tester {
 	struct sipdrain *skel;
-	int prog_fd, cfg_fd, cnt_fd, last_fd, dlg_fd;
+	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, dlg_fd;
 	struct sd_config cfg;
 };
 
@@ -22,6 +22,9 @@ int sd_tester_apply(struct sd_tester *t);
 /* Run one frame; fills *r (r->xdp_action is the program's return). */
 int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
 		  struct sd_result *r);
+/* The same through the TC egress program (what the server sends). */
+int sd_tester_run_egress(struct sd_tester *t, const void *frame, size_t len,
+			 struct sd_result *r);
 int sd_tester_counters(struct sd_tester *t, struct sd_counters *c);
 /* Empty the dialog table and zero the counters. */
 int sd_tester_reset(struct sd_tester *t);
