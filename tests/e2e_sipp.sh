@@ -35,7 +35,7 @@ check "dialog table holds $CALLS entries" test "$(bpftool map dump pinned /sys/f
 
 # DRAINING without a responder: fail open, counted.
 check "drain" in_s "$SD" drain --retry-after 30
-check "status says draining" bash -c "in_s() { nsenter --net=/run/netns/$NS_S \"\$@\"; }; in_s '$SD' status | grep -q 'state: *draining'"
+check "status says draining" bash -c "in_s() { nsenter --net=/run/netns/$NS_S \"\$@\"; }; in_s '$SD' status | grep -q '^state *draining'"
 in_c timeout 60 sipp -sn uac 198.18.1.2:5060 -i 198.18.1.1 -p 5070 -m 5 -r 10 -d 200 \
 	-timeout 50 -timeout_error -nostdin >/dev/null 2>&1
 check "with no responder, calls during a drain still complete (fail-open)" test $? -eq 0
@@ -54,7 +54,7 @@ check "drain applies to the shared state" in_s "$SD" drain
 check "both interfaces carry the program" bash -c "ip -n $NS_S link show $VS | grep -q xdp && ip -n $NS_S link show ${VS}b | grep -q xdp"
 check "detach one interface" in_s "$SD" detach ${VS}b
 check "the other keeps the gate and the pins" bash -c "ip -n $NS_S link show $VS | grep -q xdp && test -e /sys/fs/bpf/sipdrain/sd_config"
-check "state survived the partial detach" bash -c "nsenter --net=/run/netns/$NS_S '$SD' status | grep -q 'state: *draining'"
+check "state survived the partial detach" bash -c "nsenter --net=/run/netns/$NS_S '$SD' status | grep -q '^state *draining'"
 check "detach the last interface" in_s "$SD" detach
 check "pins removed" test ! -e /sys/fs/bpf/sipdrain
 check "no XDP left on the veth" bash -c "! ip -n $NS_S link show $VS | grep -q xdp"

@@ -1,65 +1,76 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* sipdrain drain / resume: change the state in the pinned config. */
+/* sipdrain drain / resume: change the state in the pinned config; with
+ * --wait, follow the drain until the node is offline. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
+#include "agent.h"
 #include "cli.h"
 #include "gate.h"
 #include "log.h"
 #include "responder.h"
-#include <bpf/bpf.h>
+#include "snapshot.h"
 
 static const char drain_usage[] =
-	"Usage: sipdrain drain [--retry-after SECONDS] [--allow METHOD]...\n"
+	"Usage: sipdrain drain [--deadline DURATION] [--retry-after SECONDS|auto]\n"
+	"                      [--retry-jitter SECONDS] [--allow METHOD]... [--wait]\n"
+	"                      [--exec-on-offline CMD] [--no-early-offline]\n"
 	"\n"
 	"Start draining: new calls and other out-of-dialog requests are\n"
-	"answered 503 Service Unavailable by the responder; in-dialog requests,\n"
-	"responses, CANCEL, ACK and retransmissions of INVITEs the server\n"
-	"already received keep reaching the server.\n"
+	"answered 503 Service Unavailable by the responder ('sipdrain run');\n"
+	"in-dialog requests, responses, CANCEL, ACK and retransmissions (or\n"
+	"401/407 re-sends) of INVITEs the server already received keep reaching\n"
+	"the server.  With a deadline, 'sipdrain run' takes the node OFFLINE at\n"
+	"the deadline, or as soon as no call is left; without one the drain\n"
+	"lasts until 'sipdrain resume'.\n"
 	"\n"
-	"  -r, --retry-after SECONDS  Retry-After of the 503 (default 300)\n"
-	"  -j, --retry-jitter SECONDS add a random 0..SECONDS to each Retry-After,\n"
-	"                             so refused callers do not return at once\n"
+	"  -D, --deadline DURATION    e.g. 90s, 10m, 1h (plain number: seconds)\n"
+	"  -r, --retry-after N|auto   Retry-After of the 503 (default 300; auto:\n"
+	"                             the seconds left until the deadline)\n"
+	"  -j, --retry-jitter N       add a random 0..N seconds to each Retry-After\n"
 	"  -a, --allow METHOD         also let this out-of-dialog method through\n"
 	"                             (repeatable; e.g. REGISTER, OPTIONS)\n"
+	"  -w, --wait                 block until OFFLINE, showing progress; exit 0\n"
+	"                             when no call was left, 3 when the deadline cut\n"
+	"                             calls, 1 on error\n"
+	"  -x, --exec-on-offline CMD  run CMD (sh -c) once when the node goes offline;\n"
+	"                             SIPDRAIN_REASON and SIPDRAIN_CALLS_CUT are set\n"
+	"  -n, --no-early-offline     stay DRAINING until the deadline even when no\n"
+	"                             call is left\n"
 	"  -h, --help                 this text\n"
 	"\n"
-	"Example: sipdrain drain --retry-after 60 --allow REGISTER\n";
+	"Example: sipdrain drain --deadline 10m --retry-after auto --wait\n";
 
 static const char resume_usage[] =
 	"Usage: sipdrain resume\n"
 	"\n"
 	"Cancel a drain (or bring an offline node back): SERVING again.\n";
 
-/* Fail-open is safe but not a drain: say so. */
-static void warn_no_responder(void)
+/* "90", "90s", "10m", "1h", "1500ms" -> nanoseconds; 0 on error. */
+static __u64 parse_duration(const char *s)
 {
-	struct sd_responder st = { 0 };
-	__u32 zero = 0;
-	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
+	char *end;
+	double v;
 
-	if (fd >= 0) {
-		bpf_map_lookup_elem(fd, &zero, &st);
-		close(fd);
-	}
-	if (!sd_responder_alive(&st))
-		pr_warn("warning: no responder is running ('sipdrain run'): refused requests "
-			"still reach the server (counted as redirect_fallback)\n");
-}
-
-static int write_state(struct sd_config *cfg, int fd)
-{
-	int err = sd_config_set(fd, cfg);
-
-	close(fd);
-	if (err) {
-		pr_warn("cannot write the config: %s\n", strerror(-err));
-		return SD_EXIT_ERR;
-	}
-	return SD_EXIT_OK;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v <= 0 || v > 7 * 86400)
+		return 0;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		return v * 1e9;
+	if (!strcmp(end, "ms"))
+		return v * 1e6;
+	if (!strcmp(end, "m"))
+		return v * 60e9;
+	if (!strcmp(end, "h") && v <= 168)
+		return v * 3600e9;
+	return 0;
 }
 
 static int load_config(struct sd_config *cfg)
@@ -80,25 +91,131 @@ static int load_config(struct sd_config *cfg)
 	return fd;
 }
 
+static int store_config(struct sd_config *cfg, int fd)
+{
+	int err = sd_config_set(fd, cfg);
+
+	close(fd);
+	if (err) {
+		pr_warn("cannot write the config: %s\n", strerror(-err));
+		return SD_EXIT_ERR;
+	}
+	return SD_EXIT_OK;
+}
+
+static void progress_line(const struct sd_snapshot *s, char *buf, size_t n)
+{
+	const __u64 *b = s->dlg.by_state;
+	double left = sd_seconds_left(s);
+
+	snprintf(buf, n, "draining: %llu call%s left (attempt %llu, early %llu, confirmed %llu, "
+		 "closing %llu), %llu 503s sent, %.0f s left",
+		 (unsigned long long)s->dlg.live, s->dlg.live == 1 ? "" : "s",
+		 (unsigned long long)b[SD_D_ATTEMPT], (unsigned long long)b[SD_D_EARLY],
+		 (unsigned long long)b[SD_D_CONFIRMED], (unsigned long long)b[SD_D_CLOSING],
+		 (unsigned long long)s->rs.c.replies, left > 0 ? left : 0);
+}
+
+/* Follow the drain to its end.  The responder's agent normally decides;
+ * with no responder alive this process does. */
+static int wait_offline(void)
+{
+	bool tty = isatty(STDERR_FILENO);
+	struct sd_snapshot s;
+	__u64 last_log = 0;
+	char line[256];
+	int err;
+
+	signal(SIGCHLD, SIG_IGN);       /* the hook, if this process runs it */
+	for (;;) {
+		err = sd_snapshot_take(&s, true);
+		if (err)
+			return SD_EXIT_ERR;
+		if (s.cfg.state == SD_DRAINING && !s.responder_alive) {
+			err = sd_agent_tick(&s);
+			if (err < 0)
+				return SD_EXIT_ERR;
+		}
+		if (s.cfg.state == SD_OFFLINE)
+			break;
+		if (s.cfg.state != SD_DRAINING) {
+			if (tty)
+				fputc('\n', stderr);
+			pr_warn("the drain was cancelled (state %s)\n",
+				s.cfg.state < SD_STATE_MAX ? sd_state_names[s.cfg.state] : "unknown");
+			return SD_EXIT_ERR;
+		}
+		progress_line(&s, line, sizeof(line));
+		if (tty) {
+			fprintf(stderr, "\r\033[K%s", line);
+		} else if (s.mono_ns - last_log >= 5000000000ULL) {
+			fprintf(stderr, "%s\n", line);
+			last_log = s.mono_ns;
+		}
+		usleep(200000);
+	}
+	if (tty)
+		fputc('\n', stderr);
+	if (s.cfg.offline_reason == SD_OR_DEADLINE && s.cfg.calls_cut) {
+		printf("offline: the deadline cut %u call%s\n", s.cfg.calls_cut,
+		       s.cfg.calls_cut == 1 ? "" : "s");
+		return 3;
+	}
+	printf("offline: no call was left (%s, %.1f s after the drain began)\n",
+	       s.cfg.offline_reason == SD_OR_DEADLINE ? "deadline" : "last call ended",
+	       (s.cfg.offline_ns - s.cfg.drain_started_ns) / 1e9);
+	return SD_EXIT_OK;
+}
+
+static void warn_no_responder(void)
+{
+	struct sd_responder st = { 0 };
+	__u32 zero = 0;
+	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
+
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &st);
+		close(fd);
+	}
+	if (!sd_responder_alive(&st))
+		pr_warn("warning: no responder is running ('sipdrain run'): refused requests "
+			"still reach the server (counted as redirect_fallback)\n");
+}
+
 int cmd_drain(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "deadline", required_argument, NULL, 'D' },
 		{ "retry-after", required_argument, NULL, 'r' },
 		{ "retry-jitter", required_argument, NULL, 'j' },
 		{ "allow", required_argument, NULL, 'a' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "exec-on-offline", required_argument, NULL, 'x' },
+		{ "no-early-offline", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	unsigned long retry_after = SD_DEFAULT_RETRY_AFTER, jitter = 0;
+	bool retry_auto = false, wait = false, no_early = false;
+	const char *hook = NULL;
+	__u64 deadline = 0;
 	__u32 allow = 0;
 	struct sd_config cfg;
-	struct timespec now;
-	int opt, fd, m;
+	int opt, fd, m, rc;
 
-	while ((opt = sd_getopt(argc, argv, "r:j:a:h", opts, drain_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "D:r:j:a:wx:nh", opts, drain_usage)) != -1) {
 		switch (opt) {
+		case 'D':
+			deadline = parse_duration(optarg);
+			if (!deadline) {
+				pr_warn("invalid deadline '%s' (e.g. 90s, 10m, 1h; at most 7 days)\n", optarg);
+				return SD_EXIT_USAGE;
+			}
+			break;
 		case 'r':
-			if (!sd_parse_uint("retry-after", optarg, 0, 86400, &retry_after))
+			if (!strcmp(optarg, "auto"))
+				retry_auto = true;
+			else if (!sd_parse_uint("retry-after", optarg, 0, 86400, &retry_after))
 				return SD_EXIT_USAGE;
 			break;
 		case 'j':
@@ -114,27 +231,64 @@ int cmd_drain(int argc, char **argv)
 			}
 			allow |= 1U << m;
 			break;
+		case 'w':
+			wait = true;
+			break;
+		case 'x':
+			if (strlen(optarg) >= sizeof(cfg.on_offline)) {
+				pr_warn("exec-on-offline: command longer than %zu bytes\n",
+					sizeof(cfg.on_offline) - 1);
+				return SD_EXIT_USAGE;
+			}
+			hook = optarg;
+			break;
+		case 'n':
+			no_early = true;
+			break;
 		}
 	}
 	if (optind < argc) {
 		pr_warn("drain: unexpected argument '%s'\n", argv[optind]);
 		return SD_EXIT_USAGE;
 	}
+	if (!deadline && (retry_auto || wait || no_early || hook)) {
+		pr_warn("drain: --retry-after auto, --wait, --exec-on-offline and --no-early-offline need --deadline\n");
+		return SD_EXIT_USAGE;
+	}
 	fd = load_config(&cfg);
 	if (fd < 0)
 		return SD_EXIT_ERR;
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (cfg.state != SD_DRAINING)
-		cfg.drain_started_ns = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+		cfg.drain_started_ns = sd_now_ns();
 	cfg.state = SD_DRAINING;
 	cfg.retry_after = retry_after;
 	cfg.retry_jitter = jitter;
 	cfg.allow_mask = allow;
-	if (write_state(&cfg, fd))
+	cfg.deadline_ns = deadline ? sd_now_ns() + deadline : 0;
+	cfg.flags = (retry_auto ? SD_CF_RETRY_AUTO : 0) | (no_early ? SD_CF_NO_EARLY_OFFLINE : 0);
+	cfg.offline_ns = 0;
+	cfg.offline_reason = SD_OR_NONE;
+	cfg.calls_cut = 0;
+	memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
+	if (hook)
+		strcpy(cfg.on_offline, hook);
+	if (store_config(&cfg, fd))
 		return SD_EXIT_ERR;
-	pr_info("draining: new calls get 503 (Retry-After: %lu)\n", retry_after);
+	pr_info("draining: new calls get 503 (Retry-After: ");
+	if (retry_auto)
+		pr_info("seconds left to the deadline)");
+	else
+		pr_info("%lu)", retry_after);
+	if (deadline)
+		pr_info(", offline in %.0f s at the latest%s\n", deadline / 1e9,
+			no_early ? "" : " (earlier when the last call ends)");
+	else
+		pr_info(", until 'sipdrain resume'\n");
 	warn_no_responder();
-	return SD_EXIT_OK;
+	if (!wait)
+		return SD_EXIT_OK;
+	rc = wait_offline();
+	return rc;
 }
 
 int cmd_resume(int argc, char **argv)
@@ -158,7 +312,13 @@ int cmd_resume(int argc, char **argv)
 	cfg.state = SD_SERVING;
 	cfg.allow_mask = 0;
 	cfg.drain_started_ns = 0;
-	if (write_state(&cfg, fd))
+	cfg.deadline_ns = 0;
+	cfg.offline_ns = 0;
+	cfg.offline_reason = SD_OR_NONE;
+	cfg.calls_cut = 0;
+	cfg.flags = 0;
+	memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
+	if (store_config(&cfg, fd))
 		return SD_EXIT_ERR;
 	pr_info("serving\n");
 	return SD_EXIT_OK;

@@ -16,6 +16,8 @@
 #include "gate.h"
 #include "log.h"
 #include "responder.h"
+#include "agent.h"
+#include "metrics.h"
 
 static const char run_usage[] =
 	"Usage: sipdrain run IFACE... [OPTIONS]\n"
@@ -34,6 +36,8 @@ static const char run_usage[] =
 	"  -k, --keep-on-exit    leave the gate attached and enforcing on exit\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
+	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	"                        (a bare PORT listens on 127.0.0.1)\n"
 	"  -c, --coalesce-us N   after a small batch wait N microseconds so that\n"
 	"                        replies share wakeups and TX kicks (default 500,\n"
 	"                        0 to answer each frame at once)\n"
@@ -100,6 +104,7 @@ int cmd_run(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'R' },
 		{ "server", required_argument, NULL, 'S' },
 		{ "coalesce-us", required_argument, NULL, 'c' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -109,12 +114,15 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool keep = false, adopted;
 	unsigned long coalesce = 500;
+	const char *metrics = NULL;
+	int mfd = -1;
+	struct timespec last_agent = { 0 };
 	__u16 ports[SD_MAX_PORTS];
 	int opt, rc, err;
 	struct timespec last = { 0 }, now;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:kR:S:c:h", opts, run_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "p:m:d:kR:S:c:M:h", opts, run_usage)) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = true;
@@ -122,6 +130,9 @@ int cmd_run(int argc, char **argv)
 		case 'c':
 			if (!sd_parse_uint("coalesce-us", optarg, 0, 100000, &coalesce))
 				return SD_EXIT_USAGE;
+			break;
+		case 'M':
+			metrics = optarg;
 			break;
 		case 'R':
 			if (!safe_text("reason", optarg))
@@ -156,17 +167,28 @@ int cmd_run(int argc, char **argv)
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 
+	if (metrics) {           /* before attaching: nothing to undo if it fails */
+		mfd = sd_metrics_listen(metrics);
+		if (mfd < 0)
+			return SD_EXIT_ERR;
+	}
 	adopted = sd_is_attached();
 	err = adopted ? check_adopt(o.ifnames, o.nifaces) : sd_attach(&o);
-	if (err)
+	if (err) {
+		if (mfd >= 0)
+			close(mfd);
 		return SD_EXIT_ERR;
+	}
 	if (adopted)
 		pr_info("adopting the gate attached under %s\n", SD_PIN_DIR);
 
 	err = sd_responder_open(&r, reason, server);
 	r.coalesce_us = coalesce;
+	r.extra_fd = mfd;
 	if (err) {
 		sd_responder_close(&r);
+		if (mfd >= 0)
+			close(mfd);
 		if (!adopted)
 			sd_detach(NULL, 0);
 		return SD_EXIT_ERR;
@@ -174,6 +196,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);       /* the on-offline hook is never waited for */
 	pr_info("responder running (pid %d)\n", getpid());
 
 	while (!stop) {
@@ -182,14 +205,25 @@ int cmd_run(int argc, char **argv)
 			pr_warn("poll: %s\n", strerror(-err));
 			break;
 		}
+		if (r.extra_ready)
+			sd_metrics_serve(mfd);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
 			sd_responder_tick(&r);
 			last = now;
 		}
+		/* the drain's clock: only while a deadline runs */
+		if (r.cfg->state == SD_DRAINING && r.cfg->deadline_ns &&
+		    (now.tv_sec - last_agent.tv_sec) * 1000 +
+		    (now.tv_nsec - last_agent.tv_nsec) / 1000000 >= 250) {
+			sd_agent_tick(NULL);
+			last_agent = now;
+		}
 	}
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
 	sd_responder_close(&r);
+	if (mfd >= 0)
+		close(mfd);
 	if (!keep && sd_detach(NULL, 0))
 		return SD_EXIT_ERR;
 	if (keep)

@@ -1,44 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* sipdrain status [--json] */
+/* sipdrain status [--json] [--watch [SECONDS]] */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <xdp/libxdp.h>
 
+#include "attach.h"
 #include "cli.h"
 #include "gate.h"
 #include "log.h"
-#include "attach.h"
-#include "responder.h"
-#include <bpf/bpf.h>
+#include "snapshot.h"
 
 static const char status_usage[] =
-	"Usage: sipdrain status [--json]\n"
+	"Usage: sipdrain status [--json] [--watch [SECONDS]]\n"
 	"\n"
-	"State, interfaces, ports and counters of the attached gate.\n"
+	"State, deadline and time left, calls in the dialog table by state (with\n"
+	"the oldest one's age), request rates by method, 503s sent, fallbacks,\n"
+	"interfaces and the responder's queues, and every counter.  Rates are\n"
+	"measured over 0.25 s (with --watch, between refreshes).\n"
 	"\n"
-	"  -j, --json   one JSON object\n"
-	"  -h, --help   this text\n";
-
-static const char *state_name(__u32 s)
-{
-	return s < SD_STATE_MAX ? sd_state_names[s] : "unknown";
-}
-
-static const char *mode_name(__u32 m)
-{
-	return sd_mode_name(m);
-}
+	"  -j, --json           one JSON object\n"
+	"  -w, --watch[=SECS]   refresh every SECS seconds (default 1) until interrupted\n"
+	"  -h, --help           this text\n";
 
 #define RNAME_(name, help) #name,
 static const char *const responder_names[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RNAME_) };
 #undef RNAME_
 
-static int popcount64(__u64 v)
+static const char *state_name(__u32 s)
 {
-	return __builtin_popcountll(v);
+	return s < SD_STATE_MAX ? sd_state_names[s] : "unknown";
 }
 
 static void ifname_of(__u32 ifindex, char *name)
@@ -47,16 +39,50 @@ static void ifname_of(__u32 ifindex, char *name)
 		snprintf(name, IF_NAMESIZE, "if%u", ifindex % 100000u);
 }
 
-static void print_json(const struct sd_config *cfg, const struct sd_counters *c,
-		       const struct sd_responder *rs)
+static int bound(const struct sd_snapshot *s, int slot)
 {
+	return s->responder_alive ? __builtin_popcountll(s->rs.queues_bound[slot]) : 0;
+}
+
+/* Requests per second of method m between two snapshots. */
+static double rate(const struct sd_snapshot *a, const struct sd_snapshot *b, int m)
+{
+	int i = m == SD_M_OTHER ? SD_C_req_other : SD_C_req_invite + m - SD_M_INVITE;
+	double dt = (b->mono_ns - a->mono_ns) / 1e9;
+
+	return dt > 0 ? (((const __u64 *)&b->cnt)[i] - ((const __u64 *)&a->cnt)[i]) / dt : 0;
+}
+
+static const char *reason_name(__u32 r)
+{
+	return r == SD_OR_LAST_CALL ? "last_call" : r == SD_OR_DEADLINE ? "deadline" : "none";
+}
+
+static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
+{
+	const struct sd_config *cfg = &s->cfg;
 	char name[IF_NAMESIZE];
 	const char *sep = "";
+	double left = sd_seconds_left(s);
 
-	printf("{\"state\":\"%s\",\"retry_after\":%u,\"allow\":[", state_name(cfg->state),
-	       cfg->retry_after);
+	printf("{\"state\":\"%s\",\"drain_seconds\":%.3f,\"deadline_seconds_left\":",
+	       state_name(cfg->state),
+	       cfg->drain_started_ns ? (s->mono_ns - cfg->drain_started_ns) / 1e9 : 0.0);
+	if (cfg->deadline_ns && cfg->state == SD_DRAINING)
+		printf("%.3f", left > 0 ? left : 0);
+	else
+		printf("null");
+	printf(",\"early_offline\":%s,\"offline_reason\":\"%s\",\"calls_cut\":%u,"
+	       "\"retry_after\":%s%u%s,\"retry_jitter\":%u,\"on_offline\":\"",
+	       cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "false" : "true",
+	       reason_name(cfg->offline_reason), cfg->calls_cut,
+	       cfg->flags & SD_CF_RETRY_AUTO ? "\"auto\"," : "",
+	       cfg->retry_after, "", cfg->retry_jitter);
+	for (const char *p = cfg->on_offline; *p && p < cfg->on_offline + sizeof(cfg->on_offline); p++)
+		printf(*p == '"' || *p == '\\' ? "\\%c" : (unsigned char)*p < 32 ? "?" : "%c", *p);
+	printf("\",\"allow\":[");
 	for (int m = 1; m < SD_M_MAX; m++)
-		if (cfg->allow_mask & (1U << m)) {
+		if ((cfg->allow_mask | SD_ALLOW_ALWAYS) & (1U << m)) {
 			printf("%s\"%s\"", sep, sd_method_names[m]);
 			sep = ",";
 		}
@@ -65,122 +91,168 @@ static void print_json(const struct sd_config *cfg, const struct sd_counters *c,
 		printf("%s%u", i ? "," : "", cfg->ports[i]);
 	printf("],\"interfaces\":[");
 	sep = "";
-	for (int s = 0; s < SD_MAX_IFACES; s++) {
-		if (!cfg->ifindex[s])
+	for (int i = 0; i < SD_MAX_IFACES; i++) {
+		if (!cfg->ifindex[i])
 			continue;
-		ifname_of(cfg->ifindex[s], name);
-		printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\","
-		       "\"rx_queues\":%u,\"queues_bound\":%d}", sep, name,
-		       cfg->ifindex[s], mode_name(cfg->xdp_mode[s]), rs->queues_total[s],
-		       sd_responder_alive(rs) ? popcount64(rs->queues_bound[s]) : 0);
+		ifname_of(cfg->ifindex[i], name);
+		printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\",\"rx_queues\":%u,"
+		       "\"queues_bound\":%d}", sep, name, cfg->ifindex[i],
+		       sd_mode_name(cfg->xdp_mode[i]), s->rs.queues_total[i], bound(s, i));
 		sep = ",";
 	}
-	printf("],\"retry_jitter\":%u,\"max_dialogs\":%u,\"counters\":{",
-	       cfg->retry_jitter, cfg->max_dialogs);
-	for (int i = 0; i < SD_C_MAX; i++)
+	printf("],\"dialogs\":{\"live\":%llu,\"entries\":%llu,\"max\":%u",
+	       (unsigned long long)s->dlg.live, (unsigned long long)s->dlg.entries, cfg->max_dialogs);
+	for (int i = 0; i < SD_D_MAX; i++)
+		printf(",\"%s\":%llu", sd_dialog_state_names[i], (unsigned long long)s->dlg.by_state[i]);
+	printf(",\"oldest_seconds\":{");
+	for (int i = 0; i < SD_D_ENDED; i++)
+		printf("%s\"%s\":%.3f", i ? "," : "", sd_dialog_state_names[i], s->dlg.oldest_ns[i] / 1e9);
+	printf("}},\"rates\":{");
+	for (int m = 0; m < SD_M_MAX; m++)
+		printf("%s\"%s\":%.1f", m ? "," : "", sd_method_names[m], rate(a, s, m));
+	printf("},\"counters\":{");
+	for (int i = 0; i < SD_C_TOTAL; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", sd_counter_names[i],
-		       (unsigned long long)((const __u64 *)c)[i]);
+		       (unsigned long long)((const __u64 *)&s->cnt)[i]);
 	printf("},\"responder\":{\"running\":%s,\"pid\":%u,\"counters\":{",
-	       sd_responder_alive(rs) ? "true" : "false", sd_responder_alive(rs) ? rs->pid : 0);
+	       s->responder_alive ? "true" : "false", s->responder_alive ? s->rs.pid : 0);
 	for (int i = 0; i < SD_RC_MAX; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", responder_names[i],
-		       (unsigned long long)((const __u64 *)&rs->c)[i]);
+		       (unsigned long long)((const __u64 *)&s->rs.c)[i]);
 	printf("}}}\n");
 }
 
-static void print_human(const struct sd_config *cfg, const struct sd_counters *c,
-			const struct sd_responder *rs)
+static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s)
 {
-	bool alive = sd_responder_alive(rs);
+	const struct sd_config *cfg = &s->cfg;
 	char name[IF_NAMESIZE];
+	double left = sd_seconds_left(s);
+	int shown = 0;
 
-	printf("state:        %s\n", state_name(cfg->state));
+	printf("state        %s", state_name(cfg->state));
+	if (cfg->state == SD_DRAINING) {
+		printf(" for %.0f s", (s->mono_ns - cfg->drain_started_ns) / 1e9);
+		if (cfg->deadline_ns)
+			printf(", deadline in %.0f s%s", left > 0 ? left : 0,
+			       cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "" :
+			       " (offline earlier when the last call ends)");
+		else
+			printf(", no deadline (until 'sipdrain resume')");
+	} else if (cfg->state == SD_OFFLINE && cfg->offline_reason) {
+		printf(" since %.0f s (%s", (s->mono_ns - cfg->offline_ns) / 1e9,
+		       cfg->offline_reason == SD_OR_DEADLINE ? "deadline" : "last call ended");
+		if (cfg->offline_reason == SD_OR_DEADLINE)
+			printf(", %u call%s cut", cfg->calls_cut, cfg->calls_cut == 1 ? "" : "s");
+		printf(")");
+	}
+	printf("\n");
 	if (cfg->state != SD_SERVING) {
-		printf("retry-after:  %u s\n", cfg->retry_after);
-		printf("allowed:      CANCEL ACK");
+		printf("503s         Retry-After ");
+		if (cfg->flags & SD_CF_RETRY_AUTO)
+			printf("auto (seconds left)");
+		else
+			printf("%u s", cfg->retry_after);
+		if (cfg->retry_jitter)
+			printf(" + 0..%u s", cfg->retry_jitter);
+		printf("; passing anyway: CANCEL ACK");
 		for (int m = 1; m < SD_M_MAX; m++)
 			if ((cfg->allow_mask & ~SD_ALLOW_ALWAYS) & (1U << m))
 				printf(" %s", sd_method_names[m]);
 		printf("\n");
 	}
-	printf("ports:       ");
+	printf("interfaces  ");
+	for (int i = 0; i < SD_MAX_IFACES; i++) {
+		if (!cfg->ifindex[i])
+			continue;
+		ifname_of(cfg->ifindex[i], name);
+		printf(" %s (%s, responder on %d/%u queues)", name, sd_mode_name(cfg->xdp_mode[i]),
+		       bound(s, i), s->rs.queues_total[i]);
+	}
+	printf("\nports       ");
 	for (__u32 i = 0; i < cfg->nports && i < SD_MAX_PORTS; i++)
 		printf(" %u", cfg->ports[i]);
-	printf("\ninterfaces:  ");
-	for (int s = 0; s < SD_MAX_IFACES; s++) {
-		if (!cfg->ifindex[s])
-			continue;
-		ifname_of(cfg->ifindex[s], name);
-		printf(" %s (%s, responder on %d/%u queues)", name, mode_name(cfg->xdp_mode[s]),
-		       alive ? popcount64(rs->queues_bound[s]) : 0, rs->queues_total[s]);
+	printf("\nresponder    %s", s->responder_alive ? "running" :
+	       "NOT RUNNING (refused requests reach the server)");
+	if (s->responder_alive)
+		printf(" (pid %u)", s->rs.pid);
+	printf(": %llu 503s sent, %llu dropped malformed, %llu TX ring full\n",
+	       (unsigned long long)s->rs.c.replies,
+	       (unsigned long long)(s->rs.c.dropped_malformed + s->rs.c.dropped_too_big),
+	       (unsigned long long)s->rs.c.tx_ring_full);
+	printf("fallbacks    %llu (refusals that reached the server: no responder socket)\n",
+	       (unsigned long long)s->cnt.redirect_fallback);
+	printf("calls        %llu up:", (unsigned long long)s->dlg.live);
+	for (int i = 0; i < SD_D_ENDED; i++) {
+		printf(" %s %llu", sd_dialog_state_names[i], (unsigned long long)s->dlg.by_state[i]);
+		if (s->dlg.by_state[i])
+			printf(" (oldest %.0f s)", s->dlg.oldest_ns[i] / 1e9);
 	}
-	printf("\nresponder:    %s", alive ? "running" : "NOT RUNNING (refused requests reach the server)");
-	if (alive)
-		printf(" (pid %u)", rs->pid);
-	printf("\ndialog table: %u entries max\n\ngate counters:\n", cfg->max_dialogs);
-	for (int i = 0; i < SD_C_MAX; i++)
-		printf("  %-20s %llu\n", sd_counter_names[i],
-		       (unsigned long long)((const __u64 *)c)[i]);
-	printf("\nresponder counters:\n");
+	printf("; ended %llu; table %llu/%u\n", (unsigned long long)s->dlg.by_state[SD_D_ENDED],
+	       (unsigned long long)s->dlg.entries, cfg->max_dialogs);
+	printf("requests/s  ");
+	for (int m = 0; m < SD_M_MAX; m++) {
+		double r = rate(a, s, m);
+
+		if (r > 0) {
+			printf(" %s %.1f", sd_method_names[m], r);
+			shown++;
+		}
+	}
+	printf("%s\n\ncounters (non-zero):\n", shown ? "" : " none");
+	for (int i = 0; i < SD_C_TOTAL; i++)
+		if (((const __u64 *)&s->cnt)[i])
+			printf("  %-24s %llu\n", sd_counter_names[i],
+			       (unsigned long long)((const __u64 *)&s->cnt)[i]);
 	for (int i = 0; i < SD_RC_MAX; i++)
-		printf("  %-20s %llu\n", responder_names[i],
-		       (unsigned long long)((const __u64 *)&rs->c)[i]);
+		if (((const __u64 *)&s->rs.c)[i])
+			printf("  responder.%-14s %llu\n", responder_names[i],
+			       (unsigned long long)((const __u64 *)&s->rs.c)[i]);
 }
 
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "watch", optional_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct sd_responder rs = { 0 };
-	struct sd_counters cnt;
-	struct sd_config cfg;
-	int rfd;
+	static struct sd_snapshot a, b;
+	unsigned long every = 0;
 	bool json = false;
-	int opt, fd, cfd, err;
+	int opt;
 
-	while ((opt = sd_getopt(argc, argv, "jh", opts, status_usage)) != -1)
+	while ((opt = sd_getopt(argc, argv, "jw::h", opts, status_usage)) != -1) {
 		if (opt == 'j')
 			json = true;
+		if (opt == 'w') {
+			every = 1;
+			if (optarg && !sd_parse_uint("watch interval", optarg, 1, 3600, &every))
+				return SD_EXIT_USAGE;
+		}
+	}
 	if (optind < argc) {
 		pr_warn("status: unexpected argument '%s'\n", argv[optind]);
 		return SD_EXIT_USAGE;
 	}
 	if (sd_require_root())
 		return SD_EXIT_ERR;
-	fd = sd_open_config();
-	if (fd < 0)
+	if (sd_snapshot_take(&a, false))
 		return SD_EXIT_ERR;
-	err = sd_config_get(fd, &cfg);
-	close(fd);
-	if (err) {
-		pr_warn("cannot read the config: %s\n", strerror(-err));
-		return SD_EXIT_ERR;
+	usleep(every ? every * 1000000 : 250000);
+	for (;;) {
+		if (sd_snapshot_take(&b, true))
+			return SD_EXIT_ERR;
+		if (every && !json && isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		if (json)
+			print_json(&a, &b);
+		else
+			print_human(&a, &b);
+		fflush(stdout);
+		if (!every)
+			return SD_EXIT_OK;
+		a = b;
+		sleep(every);
 	}
-	cfd = sd_pinned_map_fd(SD_STR(SD_MAP_COUNTERS));
-	if (cfd < 0) {
-		pr_warn("cannot open %s/%s: %s\n", SD_PIN_DIR, SD_STR(SD_MAP_COUNTERS),
-			strerror(-cfd));
-		return SD_EXIT_ERR;
-	}
-	err = sd_counters_get(cfd, &cnt);
-	close(cfd);
-	if (err) {
-		pr_warn("cannot read the counters: %s\n", strerror(-err));
-		return SD_EXIT_ERR;
-	}
-	rfd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
-	if (rfd >= 0) {
-		__u32 zero = 0;
-
-		bpf_map_lookup_elem(rfd, &zero, &rs);
-		close(rfd);
-	}
-	if (json)
-		print_json(&cfg, &cnt, &rs);
-	else
-		print_human(&cfg, &cnt, &rs);
-	return SD_EXIT_OK;
 }

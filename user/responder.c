@@ -153,7 +153,7 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->xsks_fd = r->resp_fd = r->cfg_fd = -1;
+	r->xsks_fd = r->resp_fd = r->cfg_fd = r->extra_fd = -1;
 	r->opts.reason = reason;
 	r->opts.server = server;
 	r->cfg_fd = sd_open_config();
@@ -248,6 +248,13 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	memcpy(src.addr, req.saddr, 16);
 	src.port = req.sport;
 	r->opts.retry_after = r->cfg->retry_after;
+	if ((r->cfg->flags & SD_CF_RETRY_AUTO) && r->cfg->deadline_ns &&
+	    r->cfg->state == SD_DRAINING) {
+		/* come back when this node is gone: the seconds left */
+		__u64 now = now_ns(), dl = r->cfg->deadline_ns;
+
+		r->opts.retry_after = dl > now ? (dl - now + 999999999ULL) / 1000000000ULL : 1;
+	}
 	jitter = r->cfg->retry_jitter;
 	if (jitter)
 		r->opts.retry_after += random() % (jitter + 1);
@@ -351,17 +358,23 @@ static __u32 service(struct sd_responder_ctx *r, struct sd_xsk *s)
 
 int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms)
 {
-	struct pollfd pfd[SD_XSK_ENTRIES];
-	int n;
+	struct pollfd pfd[SD_XSK_ENTRIES + 1];
+	int n, nfd = r->nsocks;
 
 	for (int i = 0; i < r->nsocks; i++) {
 		pfd[i].fd = r->socks[i]->fd;
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	n = poll(pfd, r->nsocks, timeout_ms);
+	if (r->extra_fd >= 0) {
+		pfd[nfd].fd = r->extra_fd;
+		pfd[nfd].events = POLLIN;
+		pfd[nfd++].revents = 0;
+	}
+	n = poll(pfd, nfd, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	r->extra_ready = r->extra_fd >= 0 && (pfd[nfd - 1].revents & POLLIN);
 	n = 0;
 	for (int i = 0; i < r->nsocks; i++)     /* completions too, even without RX */
 		n += service(r, r->socks[i]);

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "gate.h"
+#include "log.h"
+
+/* The hook runs detached, with the outcome in its environment. */
+static void run_hook(const struct sd_config *c)
+{
+	char cut[16];
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		pr_warn("cannot run the on-offline hook: %s\n", strerror(errno));
+		return;
+	}
+	if (pid > 0)
+		return;
+	setsid();
+	snprintf(cut, sizeof(cut), "%u", c->calls_cut);
+	setenv("SIPDRAIN_REASON", c->offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call", 1);
+	setenv("SIPDRAIN_CALLS_CUT", cut, 1);
+	execl("/bin/sh", "sh", "-c", c->on_offline, (char *)NULL);
+	_exit(127);
+}
+
+int sd_agent_tick(struct sd_snapshot *out)
+{
+	struct sd_snapshot s;
+	struct sd_config now_cfg;
+	double left;
+	int err, fd;
+
+	err = sd_snapshot_take(&s, true);
+	if (err)
+		return err;
+	if (out)
+		*out = s;
+	if (s.cfg.state != SD_DRAINING || !s.cfg.deadline_ns)
+		return 0;               /* without a deadline a drain waits for resume */
+	left = sd_seconds_left(&s);
+	if (left > 0 && (s.dlg.live || (s.cfg.flags & SD_CF_NO_EARLY_OFFLINE)))
+		return 0;
+
+	fd = sd_open_config();
+	if (fd < 0)
+		return fd;
+	/* the CLI may have changed it meanwhile: decide on the latest */
+	err = sd_config_get(fd, &now_cfg);
+	if (err || now_cfg.state != SD_DRAINING || now_cfg.deadline_ns != s.cfg.deadline_ns) {
+		close(fd);
+		return err;
+	}
+	now_cfg.state = SD_OFFLINE;
+	now_cfg.offline_ns = sd_now_ns();
+	now_cfg.offline_reason = left > 0 ? SD_OR_LAST_CALL : SD_OR_DEADLINE;
+	now_cfg.calls_cut = left > 0 ? 0 : s.dlg.live;
+	if (now_cfg.on_offline[0])
+		now_cfg.flags |= SD_CF_HOOK_DONE;
+	err = sd_config_set(fd, &now_cfg);
+	close(fd);
+	if (err) {
+		pr_warn("cannot switch to offline: %s\n", strerror(-err));
+		return err;
+	}
+	if (now_cfg.offline_reason == SD_OR_LAST_CALL)
+		pr_info("offline: the last call ended %.1f s into the drain, %.1f s before the deadline\n",
+			(now_cfg.offline_ns - now_cfg.drain_started_ns) / 1e9, left);
+	else
+		pr_info("offline: deadline reached, %u call%s cut\n", now_cfg.calls_cut,
+			now_cfg.calls_cut == 1 ? "" : "s");
+	if (out) {
+		out->cfg = now_cfg;
+	}
+	if (now_cfg.on_offline[0] && !(s.cfg.flags & SD_CF_HOOK_DONE))
+		run_hook(&now_cfg);
+	return 1;
+}
