@@ -23,7 +23,7 @@ USER_SRC := $(wildcard user/*.c)
 LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
 LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h)
-TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test
+TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs
 
 .PHONY: all compile deps test clean install bench
 # `make` alone, on a fresh Debian 12 machine as root: packages, then build.
@@ -35,7 +35,7 @@ compile: $(BIN) $(TEST_BIN)
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
-	python3 pkg-config gcc make util-linux
+	python3 python3-prometheus-client pkg-config gcc make util-linux
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -64,6 +64,9 @@ $(BIN): $(BUILD)/user/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/%_test: tests/%_test.c $(LIB_OBJ) $(HDRS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(LDLIBS)
+
+$(BUILD)/fill_dialogs: tests/fill_dialogs.c $(LIB_OBJ) $(HDRS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(LDLIBS)
 
 test: deps

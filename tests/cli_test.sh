@@ -39,6 +39,11 @@ expect_error "run, unsafe reason"    "invalid reason"    "$SD" run lo --reason '
 expect_error "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coalesce-us x
 expect_error "methods are case-sensitive" "unknown method" "$SD" drain --allow invite
 expect_error "bad retry-after"       "invalid retry-after" "$SD" drain --retry-after -5
+expect_error "bad deadline"          "invalid deadline"  "$SD" drain --deadline 10x
+expect_error "zero deadline"         "invalid deadline"  "$SD" drain --deadline 0
+expect_error "--wait needs a deadline" "need --deadline" "$SD" drain --wait
+expect_error "auto needs a deadline" "need --deadline"   "$SD" drain --retry-after auto
+expect_error "bad watch interval"    "invalid watch interval" "$SD" status --watch=0
 expect_error "classify without files" "at least one file" "$SD" classify
 expect_error "classify bad state"    "invalid state"     "$SD" classify --state paused x
 expect_error "classify missing file" "nosuch.sip"        "$SD" classify /nonexistent/nosuch.sip

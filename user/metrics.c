@@ -49,10 +49,13 @@ static const char *const responder_help[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RHE
 static const char *const counter_help[SD_C_MAX] = { SD_COUNTERS(CHELP_) };
 #undef CHELP_
 
-/* Counters exposed with labels rather than one metric each. */
+/* Counters exposed with labels rather than one metric each (requests
+ * and responses are the sums of sipdrain_requests_total and
+ * sipdrain_responses_total). */
 static int labelled(int i)
 {
-	return (i >= SD_C_req_invite && i <= SD_C_req_other) ||
+	return i == SD_C_requests || i == SD_C_responses ||
+	       (i >= SD_C_req_invite && i <= SD_C_req_other) ||
 	       (i >= SD_C_resp_1xx && i <= SD_C_resp_other) ||
 	       (i >= SD_C_dlg_invite && i <= SD_C_dlg_other);
 }
