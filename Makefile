@@ -82,8 +82,17 @@ bench: deps
 	@$(MAKE) --no-print-directory compile $(BUILD)/sipload
 	tests/bench/bench.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit
+# and (if absent) its environment file.
+SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/sipdrain
+	install -d $(DESTDIR)$(SYSTEMD_DIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' user/sipdrain.service > $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
+	@if [ ! -e $(DESTDIR)/etc/default/sipdrain ]; then \
+		install -D -m 0644 user/sipdrain.default $(DESTDIR)/etc/default/sipdrain; \
+	else echo "keeping $(DESTDIR)/etc/default/sipdrain"; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -58,6 +58,14 @@ else
 	expect_error "detach, nothing attached" "nothing attached" "$SD" detach
 fi
 
+# make install into a staging root
+make -s -C "$ROOT" install DESTDIR=$WORK/root PREFIX=/usr/local >/dev/null 2>&1
+check "make install: binary, unit, environment file" test -x $WORK/root/usr/local/sbin/sipdrain -a \
+	-f $WORK/root/usr/local/lib/systemd/system/sipdrain.service -a -f $WORK/root/etc/default/sipdrain
+check "the unit runs the installed binary" grep -q '^ExecStart=/usr/local/sbin/sipdrain run \$SIPDRAIN_INTERFACES' \
+	$WORK/root/usr/local/lib/systemd/system/sipdrain.service
+check "the installed binary works" bash -c "$WORK/root/usr/local/sbin/sipdrain run --help | grep -q Usage"
+
 # not root: as nobody
 expect_error "status as non-root" "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$SD" status
 expect_error "classify as non-root" "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$SD" classify "$ROOT/tests/data/lf_only.sip"
