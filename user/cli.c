@@ -66,3 +66,24 @@ bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg)
 	ports[(*nports)++] = v;
 	return true;
 }
+
+/* "90", "90s", "10m", "1h", "1500ms" -> nanoseconds; 0 on error. */
+__u64 sd_parse_duration(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v <= 0 || v > 7 * 86400)
+		return 0;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		return v * 1e9;
+	if (!strcmp(end, "ms"))
+		return v * 1e6;
+	if (!strcmp(end, "m"))
+		return v * 60e9;
+	if (!strcmp(end, "h") && v <= 168)
+		return v * 3600e9;
+	return 0;
+}

@@ -30,6 +30,9 @@ int cmd_run(int argc, char **argv);
  * false when it is not one. */
 bool sd_parse_uint(const char *what, const char *s, unsigned long min,
 		   unsigned long max, unsigned long *out);
+/* "90", "90s", "10m", "1h", "1500ms" -> nanoseconds (at most 7 days);
+ * 0 when not a duration. */
+__u64 sd_parse_duration(const char *s);
 /* getopt_long with our conventions: --help prints usage and exits 0, a
  * bad option prints one line and exits 2.  Returns the option or -1. */
 int sd_getopt(int argc, char **argv, const char *shortopts,

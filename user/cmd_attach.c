@@ -21,6 +21,7 @@ static const char attach_usage[] =
 	"  -p, --port N          UDP port of the SIP server (repeatable, default 5060, at most 8)\n"
 	"  -m, --mode MODE       native or skb (default: native, else skb)\n"
 	"  -d, --max-dialogs N   size of the dialog table (default 262144)\n"
+	"  -I, --dialog-idle DURATION  a call silent this long has ended (default 2h)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"Example: sipdrain attach eth0 --port 5060 --port 5080\n";
@@ -55,6 +56,17 @@ int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports)
 			return SD_EXIT_USAGE;
 		o->max_dialogs = v;
 		return 0;
+	case 'I': {
+		__u64 ns = sd_parse_duration(optarg);
+
+		if (ns < 60000000000ULL) {
+			pr_warn("invalid dialog-idle '%s' (a duration of 1 minute to 7 days, e.g. 2h)\n",
+				optarg);
+			return SD_EXIT_USAGE;
+		}
+		o->dialog_idle_s = ns / 1000000000ULL;
+		return 0;
+	}
 	}
 	return SD_EXIT_USAGE;
 }
@@ -65,6 +77,7 @@ int cmd_attach(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-dialogs", required_argument, NULL, 'd' },
+		{ "dialog-idle", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -73,7 +86,7 @@ int cmd_attach(int argc, char **argv)
 	int opt, rc;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:h", opts, attach_usage)) != -1)
+	while ((opt = sd_getopt(argc, argv, "p:m:d:I:h", opts, attach_usage)) != -1)
 		if ((rc = sd_parse_attach_opt(opt, &o, ports)))
 			return rc;
 	if (optind >= argc) {

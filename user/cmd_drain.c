@@ -52,27 +52,6 @@ static const char resume_usage[] =
 	"\n"
 	"Cancel a drain (or bring an offline node back): SERVING again.\n";
 
-/* "90", "90s", "10m", "1h", "1500ms" -> nanoseconds; 0 on error. */
-static __u64 parse_duration(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v <= 0 || v > 7 * 86400)
-		return 0;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
-		return v * 1e9;
-	if (!strcmp(end, "ms"))
-		return v * 1e6;
-	if (!strcmp(end, "m"))
-		return v * 60e9;
-	if (!strcmp(end, "h") && v <= 168)
-		return v * 3600e9;
-	return 0;
-}
-
 static int load_config(struct sd_config *cfg)
 {
 	int fd, err;
@@ -206,7 +185,7 @@ int cmd_drain(int argc, char **argv)
 	while ((opt = sd_getopt(argc, argv, "D:r:j:a:wx:nh", opts, drain_usage)) != -1) {
 		switch (opt) {
 		case 'D':
-			deadline = parse_duration(optarg);
+			deadline = sd_parse_duration(optarg);
 			if (!deadline) {
 				pr_warn("invalid deadline '%s' (e.g. 90s, 10m, 1h; at most 7 days)\n", optarg);
 				return SD_EXIT_USAGE;

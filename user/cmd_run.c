@@ -33,6 +33,7 @@ static const char run_usage[] =
 	"  -p, --port N          as for attach (when it attaches)\n"
 	"  -m, --mode MODE       as for attach\n"
 	"  -d, --max-dialogs N   as for attach\n"
+	"  -I, --dialog-idle DURATION  as for attach\n"
 	"  -k, --keep-on-exit    leave the gate attached and enforcing on exit\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
@@ -100,6 +101,7 @@ int cmd_run(int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-dialogs", required_argument, NULL, 'd' },
+		{ "dialog-idle", required_argument, NULL, 'I' },
 		{ "keep-on-exit", no_argument, NULL, 'k' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "server", required_argument, NULL, 'S' },
@@ -122,7 +124,7 @@ int cmd_run(int argc, char **argv)
 	struct timespec last = { 0 }, now;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:kR:S:c:M:h", opts, run_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "p:m:d:I:kR:S:c:M:h", opts, run_usage)) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = true;
