@@ -136,7 +136,7 @@ int sd_attach(const struct sd_attach_opts *o)
 			}
 	}
 	if (sd_is_attached()) {
-		pr_warn("already attached (%s exists); 'sipdrain detach' first\n", SD_PIN_DIR);
+		pr_warn("already attached (%s exists); 'sipdrain detach' first\n", sd_pin_dir);
 		return -EEXIST;
 	}
 	for (int i = 0; i < o->nifaces; i++)
@@ -264,7 +264,7 @@ int sd_detach(char **ifnames, int n)
 	if (cfg.nifaces == 0) {
 		close(fd);
 		sd_unpin_all();
-		pr_info("pins removed from %s\n", SD_PIN_DIR);
+		pr_info("pins removed from %s\n", sd_pin_dir);
 		return rc;
 	}
 	err = sd_config_set(fd, &cfg);

@@ -182,7 +182,7 @@ int cmd_run(int argc, char **argv)
 		return SD_EXIT_ERR;
 	}
 	if (adopted)
-		pr_info("adopting the gate attached under %s\n", SD_PIN_DIR);
+		pr_info("adopting the gate attached under %s\n", sd_pin_dir);
 
 	err = sd_responder_open(&r, reason, server);
 	r.coalesce_us = coalesce;

@@ -74,6 +74,19 @@ int sd_require_root(void)
 	return 0;
 }
 
+const char *sd_pin_dir = SD_PIN_DIR;
+
+int sd_set_pin_dir(const char *dir)
+{
+	if (!dir || !*dir || dir[0] != '/' || strlen(dir) > 200) {
+		pr_warn("invalid pin directory '%s' (an absolute path under a bpffs mount)\n",
+			dir ? dir : "");
+		return -EINVAL;
+	}
+	sd_pin_dir = dir;
+	return 0;
+}
+
 int sd_bpffs_prepare(void)
 {
 	struct statfs st;
@@ -86,10 +99,10 @@ int sd_bpffs_prepare(void)
 			return err;
 		}
 	}
-	if (mkdir(SD_PIN_DIR, 0700) && errno != EEXIST) {
+	if (mkdir(sd_pin_dir, 0700) && errno != EEXIST) {
 		int err = -errno;
 
-		pr_warn("cannot create %s: %s\n", SD_PIN_DIR, strerror(errno));
+		pr_warn("cannot create %s: %s\n", sd_pin_dir, strerror(errno));
 		return err;
 	}
 	return 0;
@@ -97,7 +110,10 @@ int sd_bpffs_prepare(void)
 
 bool sd_is_attached(void)
 {
-	return access(SD_PIN_DIR "/" SD_STR(SD_MAP_CONFIG), F_OK) == 0;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, SD_STR(SD_MAP_CONFIG));
+	return access(path, F_OK) == 0;
 }
 
 int sd_pinned_map_fd(const char *name)
@@ -105,7 +121,7 @@ int sd_pinned_map_fd(const char *name)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, name);
 	fd = bpf_obj_get(path);
 	return fd < 0 ? -errno : fd;
 }
@@ -128,20 +144,20 @@ int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 	int err;
 
 	for (int i = 0; (m = pinned_maps(skel, i)); i++) {
-		snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, bpf_map__name(m));
+		snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, bpf_map__name(m));
 		err = bpf_map__pin(m, path);
 		if (err) {
 			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
 			return err;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, SD_PROG_PIN);
+	snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, SD_PROG_PIN);
 	if (bpf_obj_pin(prog_fd, path)) {
 		err = -errno;
 		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
 		return err;
 	}
-	snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, SD_PROG_EGRESS_PIN);
+	snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, SD_PROG_EGRESS_PIN);
 	if (bpf_obj_pin(egress_fd, path)) {
 		err = -errno;
 		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
@@ -159,12 +175,12 @@ void sd_unpin_all(void)
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", SD_PIN_DIR, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, names[i]);
 		if (unlink(path) && errno != ENOENT)
 			pr_warn("cannot remove %s: %s\n", path, strerror(errno));
 	}
-	if (rmdir(SD_PIN_DIR) && errno != ENOENT)
-		pr_debug("leaving %s: %s\n", SD_PIN_DIR, strerror(errno));
+	if (rmdir(sd_pin_dir) && errno != ENOENT)
+		pr_debug("leaving %s: %s\n", sd_pin_dir, strerror(errno));
 }
 
 int sd_config_get(int fd, struct sd_config *cfg)
@@ -212,12 +228,12 @@ int sd_open_config(void)
 
 	if (!sd_is_attached()) {
 		pr_warn("nothing attached (no %s); run 'sipdrain attach IFACE' first\n",
-			SD_PIN_DIR);
+			sd_pin_dir);
 		return -ENOENT;
 	}
 	fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
 	if (fd < 0)
-		pr_warn("cannot open %s/%s: %s\n", SD_PIN_DIR,
+		pr_warn("cannot open %s/%s: %s\n", sd_pin_dir,
 			SD_STR(SD_MAP_CONFIG), strerror(-fd));
 	return fd;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* The gate's object and its pinned state under SD_PIN_DIR. */
+/* The gate's object and its pinned state under sd_pin_dir. */
 #ifndef SD_GATE_H
 #define SD_GATE_H
 
@@ -21,7 +21,10 @@ extern const char *const sd_verdict_names[SD_V_MAX];
 int sd_method_by_name(const char *name);      /* -1 if unknown */
 int sd_state_by_name(const char *name);       /* -1 if unknown */
 
-/* Pins. */
+/* Pins: SD_PIN_DIR, or --pin-dir / SIPDRAIN_PIN_DIR (one gate per
+ * directory: several SIP servers on one host). */
+extern const char *sd_pin_dir;
+int sd_set_pin_dir(const char *dir);
 int sd_bpffs_prepare(void);                   /* mount bpffs, mkdir pin dir */
 bool sd_is_attached(void);                    /* pinned config exists */
 int sd_pinned_map_fd(const char *name);       /* -errno when missing */

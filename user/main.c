@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* sipdrain: kernel-assisted drain gate for SIP servers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "gate.h"
 
 #include "cli.h"
 #include "log.h"
@@ -18,7 +21,10 @@ static const struct sd_cmd cmds[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: sipdrain [-v] COMMAND [OPTIONS]\n\nCommands:\n");
+	fprintf(f, "Usage: sipdrain [-v] [--pin-dir DIR] COMMAND [OPTIONS]\n\n"
+		"  -v, --verbose     also show libbpf's and libxdp's messages\n"
+		"  --pin-dir DIR     the gate's pins (default " SD_PIN_DIR ", or\n"
+		"                    $SIPDRAIN_PIN_DIR): one gate per directory\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n'sipdrain COMMAND --help' describes each command.\n");
@@ -29,8 +35,16 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	sd_log_hook_libs();
+	if (getenv("SIPDRAIN_PIN_DIR") && sd_set_pin_dir(getenv("SIPDRAIN_PIN_DIR")))
+		return SD_EXIT_USAGE;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+		if (!strcmp(argv[i], "--pin-dir")) {
+			if (i + 1 >= argc || sd_set_pin_dir(argv[++i]))
+				return SD_EXIT_USAGE;
+		} else if (!strncmp(argv[i], "--pin-dir=", 10)) {
+			if (sd_set_pin_dir(argv[i] + 10))
+				return SD_EXIT_USAGE;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			sd_log_set_level(SD_LOG_DEBUG);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);

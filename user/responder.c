@@ -163,7 +163,7 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 	r->resp_fd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
 	if (r->xsks_fd < 0 || r->resp_fd < 0) {
 		pr_warn("cannot open the pinned maps under %s (gate from an older sipdrain?)\n",
-			SD_PIN_DIR);
+			sd_pin_dir);
 		return -ENOENT;
 	}
 	r->cfg = mmap(NULL, sizeof(struct sd_config), PROT_READ, MAP_SHARED, r->cfg_fd, 0);
