@@ -25,7 +25,7 @@ LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h)
 TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs
 
-.PHONY: all compile deps test clean install bench
+.PHONY: all compile deps test clean install bench demo
 # `make` alone, on a fresh Debian 12 machine as root: packages, then build.
 all: deps
 	@$(MAKE) --no-print-directory compile
@@ -33,7 +33,7 @@ all: deps
 compile: $(BIN) $(TEST_BIN)
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
-DEB_PKGS := clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
+DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
 	python3 python3-prometheus-client pkg-config gcc make util-linux
 deps:
@@ -76,9 +76,13 @@ test: deps
 $(BUILD)/sipload: tests/bench/sipload.c | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -pthread $< -o $@
 
+# The main job: a real SIP server drained under load (tests/lab/demo.sh).
+demo: deps
+	@$(MAKE) --no-print-directory compile
+	tests/lab/demo.sh
+
 # Benchmarks: ratios against a reference measured in the same run.
 bench: deps
-	@$(MAKE) --no-print-directory DEB_PKGS=kamailio deps
 	@$(MAKE) --no-print-directory compile $(BUILD)/sipload
 	tests/bench/bench.sh
 
