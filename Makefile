@@ -76,6 +76,12 @@ test: deps
 $(BUILD)/sipload: tests/bench/sipload.c | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -pthread $< -o $@
 
+$(BUILD)/trivial.bpf.o: tests/bench/trivial.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xdp_bench: tests/bench/xdp_bench.c $(LIB_OBJ) $(HDRS)
+	$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(LDLIBS)
+
 # The main job: a real SIP server drained under load (tests/lab/demo.sh).
 demo: deps
 	@$(MAKE) --no-print-directory compile
@@ -83,7 +89,7 @@ demo: deps
 
 # Benchmarks: ratios against a reference measured in the same run.
 bench: deps
-	@$(MAKE) --no-print-directory compile $(BUILD)/sipload
+	@$(MAKE) --no-print-directory compile $(BUILD)/sipload $(BUILD)/trivial.bpf.o $(BUILD)/xdp_bench
 	tests/bench/bench.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit

@@ -27,7 +27,16 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set before load by userspace: classify and the tests record each verdict. */
-const volatile __u32 cfg_record_last = 0;   /* classify/tests: fill sd_last */
+const volatile __u32 cfg_record_last = 0;
+/* The gated ports, fixed at load (attach): read-only data the verifier
+ * knows, so that traffic to other ports leaves after one word test.
+ * port_filter has bit (port & 63) of each port.  classify (dynamic_ports)
+ * reads the ports from the config map instead, which it changes per
+ * packet.  The config map keeps a copy for status and bpftool. */
+const volatile __u64 cfg_port_filter = 1ULL << (SD_DEFAULT_PORT & 63);
+const volatile __u16 cfg_ports[SD_MAX_PORTS] = { SD_DEFAULT_PORT };
+const volatile __u32 cfg_nports = 1;
+const volatile __u32 cfg_dynamic_ports = 0;   /* classify/tests: fill sd_last */
 
 /* mmapable: the responder reads the live config without a syscall */
 struct {
@@ -104,86 +113,104 @@ struct scan_ctx {
 	struct sd_scratch *x;
 };
 
-/* One bpf_loop step: a byte through the state machine, or 8 bytes at
- * once where the state only waits for the end of the line. */
+#define SKIP_WORDS 8
+#define STEPS 4
+
+/* One bpf_loop step.  Where the state only waits for the end of the line
+ * (the rest of a header we do not read), jump over up to SKIP_WORDS
+ * words to the next CR or LF; then feed one byte to the state machine.
+ * The bytes jumped over are exactly those sd_scan_step would ignore. */
 static long scan_cb(__u32 i, void *data)
 {
 	struct sd_scratch *x = ((struct scan_ctx *)data)->x;
 	struct sd_scan *s = &x->s;
-	__u32 pos = s->pos;
+	__u32 pos = s->pos, end = s->end, k;
 
-	if (pos >= s->end)
+	if (pos >= end)
 		return 1;
-	if (sd_scan_skippable(s) && pos + 8 <= s->end) {
-		__u64 w;
+	if (sd_scan_skippable(s)) {
+		for (k = 0; k < SKIP_WORDS && pos + 8 <= end; k++) {
+			__u64 w, m;
 
-		__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
-		if (sd_word_plain(w)) {
-			s->pos = pos + 8;
-			return 0;
+			__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
+			m = sd_word_eol(w);
+			if (m) {
+				pos += sd_first_flagged(m);
+				break;
+			}
+			pos += 8;
+		}
+		if (pos >= end) {
+			s->pos = pos;
+			return 1;
 		}
 	}
-	sd_scan_step(s, x->buf[pos & (SD_SCAN_MAX - 1)]);
-	s->pos = pos + 1;
-	return s->st == SD_ST_DONE;
+	/* then a few bytes through the state machine, while it reads them */
+	for (k = 0; k < STEPS; k++) {
+		sd_scan_step(s, x->buf[pos & (SD_SCAN_MAX - 1)]);
+		pos++;
+		if (s->st == SD_ST_DONE) {
+			s->pos = pos;
+			return 1;
+		}
+		if (pos >= end || sd_scan_skippable(s))
+			break;
+	}
+	s->pos = pos;
+	return 0;
 }
 
 struct l4 {
 	__u32 off;          /* UDP payload offset from the frame start */
 	__u32 len;          /* UDP payload length */
+	__u16 dport;
+	__u8 l3;            /* 4 or 6 */
 };
 
-/* Ethernet, up to two VLAN tags, IPv4/IPv6, UDP to a SIP port.
- * Returns 1 with *p filled for a datagram to scan, 0 otherwise. */
-static __always_inline int parse_l4(struct xdp_md *ctx, struct l4 *p,
-				    struct sd_config *cfg, struct sd_counters *cnt,
-				    struct sd_result *r)
+enum { L4_OTHER, L4_UDP, L4_FRAGMENT, L4_BAD };
+
+/* Ethernet, up to two VLAN tags, IPv4 (any IHL) or IPv6 (hop-by-hop,
+ * routing and destination options skipped), UDP.  No map is touched:
+ * traffic that is not UDP leaves after this and one counter. */
+static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
 	__u32 off = sizeof(*eth), l4off, i;
-	__u16 proto, dport;
-	__u8 nexthdr;
 	struct udphdr *udp;
-	__u32 buflen;
+	__u16 proto;
+	__u8 nexthdr;
 
 	if ((void *)(eth + 1) > data_end)
-		goto other;
+		return L4_BAD;
 	proto = eth->h_proto;
 	for (i = 0; i < 2; i++) {
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
 		if (data + off + VLAN_HLEN > data_end)
-			goto bad;
+			return L4_BAD;
 		proto = *(__u16 *)(data + off + 2);
 		off += VLAN_HLEN;
 	}
-
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + off;
 
-		if ((void *)(ip + 1) > data_end)
-			goto bad;
-		if (ip->ihl < 5)
-			goto bad;
+		if ((void *)(ip + 1) > data_end || ip->ihl < 5)
+			return L4_BAD;
 		if (ip->protocol != IPPROTO_UDP)
-			goto other;
-		if (ip->frag_off & bpf_htons(0x3fff)) {     /* MF or offset */
-			r->fragment = 1;
-			count(cnt, SD_C_ip_fragments);
-			return 0;
-		}
+			return L4_OTHER;
+		if (ip->frag_off & bpf_htons(0x3fff))       /* MF or offset */
+			return L4_FRAGMENT;
 		l4off = off + ip->ihl * 4;
-		r->l3 = 4;
+		p->l3 = 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + off;
 
 		if ((void *)(ip6 + 1) > data_end)
-			goto bad;
+			return L4_BAD;
 		nexthdr = ip6->nexthdr;
 		l4off = off + sizeof(*ip6);
-		/* hop-by-hop, routing, destination options: skip */
 		for (i = 0; i < 4; i++) {
 			__u8 eh[2];
 
@@ -191,50 +218,53 @@ static __always_inline int parse_l4(struct xdp_md *ctx, struct l4 *p,
 			    nexthdr != IPPROTO_DSTOPTS)
 				break;
 			if (bpf_xdp_load_bytes(ctx, l4off & 0xffff, eh, 2))
-				goto bad;
+				return L4_BAD;
 			nexthdr = eh[0];
 			l4off += (eh[1] + 1) * 8;
 		}
-		if (nexthdr == IPV6_FRAG) {
-			r->fragment = 1;
-			count(cnt, SD_C_ip_fragments);
-			return 0;
-		}
+		if (nexthdr == IPV6_FRAG)
+			return L4_FRAGMENT;
 		if (nexthdr != IPPROTO_UDP)
-			goto other;
-		r->l3 = 6;
+			return L4_OTHER;
+		p->l3 = 6;
 	} else {
-		goto other;
+		return L4_OTHER;
 	}
-
 	l4off &= 0x3ff;
 	udp = data + l4off;
 	if ((void *)(udp + 1) > data_end)
-		goto bad;
-	dport = bpf_ntohs(udp->dest);
-	for (i = 0; i < SD_MAX_PORTS; i++) {
-		if (i >= cfg->nports)
-			goto other;
-		if (cfg->ports[i] == dport)
-			break;
-	}
-	if (i == SD_MAX_PORTS)
-		goto other;
-
+		return L4_BAD;
+	p->dport = bpf_ntohs(udp->dest);
 	p->off = l4off + sizeof(*udp);
 	p->len = bpf_ntohs(udp->len);
-	buflen = bpf_xdp_get_buff_len(ctx);
-	if (p->len < sizeof(*udp) || l4off + p->len > buflen)
-		goto bad;
-	p->len -= sizeof(*udp);
-	return 1;
-bad:
-	count(cnt, SD_C_bad_l3);
-	r->l3 = 0;
-	return 0;
-other:
-	count(cnt, SD_C_other_traffic);
-	r->l3 = 0;
+	return L4_UDP;
+}
+
+static __always_inline int port_gated(__u16 port)
+{
+	__u32 zero = 0, i;
+	struct sd_config *cfg;
+
+	if (cfg_dynamic_ports) {
+		cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
+		if (!cfg)
+			return 0;
+		for (i = 0; i < SD_MAX_PORTS; i++) {
+			if (i >= cfg->nports)
+				return 0;
+			if (cfg->ports[i] == port)
+				return 1;
+		}
+		return 0;
+	}
+	if (!((cfg_port_filter >> (port & 63)) & 1))
+		return 0;
+	for (i = 0; i < SD_MAX_PORTS; i++) {
+		if (i >= cfg_nports)
+			return 0;
+		if (cfg_ports[i] == port)
+			return 1;
+	}
 	return 0;
 }
 
@@ -474,43 +504,89 @@ SEC("xdp.frags")
 int sipdrain_xdp(struct xdp_md *ctx)
 {
 	__u32 zero = 0;
-	struct sd_counters *cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
+	struct sd_counters *cnt;
 	struct sd_config *cfg;
-	struct sd_result r = {};
-	struct l4 p = {};
-	int action = XDP_PASS;
+	struct sd_result r;
+	struct l4 p;
+	int action = XDP_PASS, k;
 
-	if (!cnt)
+	/* everything that is not UDP to a gated port leaves early: one
+	 * counter, no scan.  First the common frame, untagged IPv4 without
+	 * options, at fixed offsets with one bounds check. */
+	{
+		void *data = (void *)(long)ctx->data;
+		void *data_end = (void *)(long)ctx->data_end;
+		struct iphdr *ip = data + sizeof(struct ethhdr);
+		struct udphdr *udp = (void *)(ip + 1);
+
+		if ((void *)(udp + 1) <= data_end &&
+		    ((struct ethhdr *)data)->h_proto == bpf_htons(ETH_P_IP) &&
+		    *(__u8 *)ip == 0x45 && ip->protocol == IPPROTO_UDP &&
+		    !(ip->frag_off & bpf_htons(0x3fff)) &&
+		    !port_gated(bpf_ntohs(udp->dest))) {
+			cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
+			if (cnt)
+				cnt->other_traffic++;
+			if (cfg_record_last) {
+				__builtin_memset(&r, 0, sizeof(r));
+				record_last(&r, action);
+			}
+			return XDP_PASS;
+		}
+	}
+	k = parse_udp(ctx, &p);
+	if (k != L4_UDP || !port_gated(p.dport)) {
+		cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
+		if (cnt) {
+			if (k == L4_BAD)
+				cnt->bad_l3++;
+			else if (k == L4_FRAGMENT)
+				cnt->ip_fragments++;
+			else
+				cnt->other_traffic++;
+		}
+		if (cfg_record_last) {
+			__builtin_memset(&r, 0, sizeof(r));
+			r.fragment = k == L4_FRAGMENT;
+			record_last(&r, action);
+		}
 		return XDP_PASS;
-	count(cnt, SD_C_packets);
+	}
+
+	cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
 	cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
-	if (!cfg)
+	if (!cnt || !cfg)
 		return XDP_PASS;
-
-	if (!parse_l4(ctx, &p, cfg, cnt, &r))
+	__builtin_memset(&r, 0, sizeof(r));
+	if (p.len < sizeof(struct udphdr) ||
+	    p.off - sizeof(struct udphdr) + p.len > bpf_xdp_get_buff_len(ctx)) {
+		cnt->bad_l3++;
 		goto out;
+	}
+	p.len -= sizeof(struct udphdr);
+	r.l3 = p.l3;
 	if (scan_xdp(ctx, &p, &r)) {
-		count(cnt, SD_C_bad_l3);
+		cnt->bad_l3++;
 		goto out;
 	}
 
 	if (r.kind == SD_K_REQUEST) {
-		count(cnt, SD_C_requests);
+		cnt->requests++;
 		count(cnt, method_counter(r.method));
 		if (r.flags & SD_F_TO_TAG) {
-			count(cnt, SD_C_req_in_dialog);
+			cnt->req_in_dialog++;
 			count(cnt, dlg_counter(r.method));
 		}
 	} else if (r.kind == SD_K_RESPONSE) {
-		count(cnt, SD_C_responses);
+		cnt->responses++;
 		count(cnt, status_counter(r.status));
 	} else if (r.kind == SD_K_KEEPALIVE) {
-		count(cnt, SD_C_keepalives);
+		cnt->keepalives++;
 	} else if (r.kind == SD_K_UNPARSED) {
-		count(cnt, SD_C_unparsed);
+		cnt->unparsed++;
 		count(cnt, SD_C_unparsed_truncated + r.unparsed - SD_U_TRUNCATED);
 	} else {
-		count(cnt, SD_C_not_sip);
+		cnt->not_sip++;
 	}
 
 	r.verdict = decide(cfg, &r, cnt);
@@ -520,13 +596,13 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	if (r.verdict == SD_V_PASS || r.kind == SD_K_RESPONSE)
 		dialog_track(&r, cnt);
 	if (r.verdict == SD_V_DROP) {
-		count(cnt, SD_C_verdict_drop);
+		cnt->verdict_drop++;
 		action = XDP_DROP;
 	} else if (r.verdict == SD_V_REDIRECT) {
-		count(cnt, SD_C_verdict_redirect);
+		cnt->verdict_redirect++;
 		action = redirect(ctx, cfg, cnt);
 	} else {
-		count(cnt, SD_C_verdict_pass);
+		cnt->verdict_pass++;
 	}
 out:
 	record_last(&r, action);
@@ -587,13 +663,7 @@ int sipdrain_egress(struct __sk_buff *skb)
 	if ((void *)(udp + 1) > data_end)
 		goto out;
 	sport = bpf_ntohs(udp->source);
-	for (i = 0; i < SD_MAX_PORTS; i++) {
-		if (i >= cfg->nports)
-			goto out;
-		if (cfg->ports[i] == sport)
-			break;
-	}
-	if (i == SD_MAX_PORTS)
+	if (!port_gated(sport))
 		goto out;
 	len = bpf_ntohs(udp->len);
 	if (len < sizeof(*udp) || l4off + len > skb->len)

@@ -488,7 +488,11 @@ static __always_inline void sd_scan_step(struct sd_scan *s, __u8 c)
 				s->st = SD_ST_DONE;
 				return;
 			}
-			if (!sd_is_token(c)) {
+			/* Only To (t), Call-ID (i) and CSeq start with t, i
+			 * or c: any other name leads to SKIP for the rest of
+			 * the line, whatever follows, so go there at once. */
+			if (!sd_is_token(c) || ((c | 0x20) != 't' && (c | 0x20) != 'i' &&
+						(c | 0x20) != 'c')) {
 				s->st = SD_ST_SKIP;
 				return;
 			}
@@ -541,13 +545,35 @@ static __always_inline int sd_scan_skippable(const struct sd_scan *s)
 	return (s->st == SD_ST_SKIP || s->st == SD_ST_RLINE) && !s->cr;
 }
 
-/* True when no byte of w is CR or LF. */
-static __always_inline int sd_word_plain(__u64 w)
+/* Bit 7 of each byte of w that is CR or LF is set in the result, and
+ * possibly bits above the first such byte, never below (the classic
+ * has-zero-byte test, exact up to the first match). */
+static __always_inline __u64 sd_word_eol(__u64 w)
 {
 	__u64 lf = w ^ 0x0a0a0a0a0a0a0a0aULL, cr = w ^ 0x0d0d0d0d0d0d0d0dULL;
 	__u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 
-	return !((((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs);
+	return (((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs;
+}
+
+/* Index (0-7) of the first byte flagged in a non-zero sd_word_eol()
+ * result, in memory order (little-endian); no ctz instruction in BPF. */
+static __always_inline __u32 sd_first_flagged(__u64 m)
+{
+	__u32 i = 0;
+
+	m &= -m;                        /* the lowest flag only */
+	if (m > 0xffffffffULL) {
+		i += 4;
+		m >>= 32;
+	}
+	if (m > 0xffffULL) {
+		i += 2;
+		m >>= 16;
+	}
+	if (m > 0xffULL)
+		i += 1;
+	return i;
 }
 
 /* The bytes ran out (datagram end, or the scan budget). */

@@ -143,8 +143,10 @@ enum sd_offline_reason {
 /* X-macro: field name, help text.  One __u64 each, per CPU, in this
  * order; the struct gives bpftool the names, the index enum lets the
  * XDP program bump a field by number. */
+/* Every packet lands in exactly one of other_traffic, ip_fragments,
+ * bad_l3, not_sip, keepalives, requests, responses, unparsed: userspace
+ * adds them up for "packets" (one increment less per packet). */
 #define SD_COUNTERS(X) \
-	X(packets,            "packets seen by the gate") \
 	X(other_traffic,      "not UDP to a SIP port (ARP, ICMP, TCP, other ports)") \
 	X(ip_fragments,       "IP fragments (passed unread)") \
 	X(bad_l3,             "truncated or malformed L2/L3/L4 headers (passed)") \

@@ -13,7 +13,7 @@ check "attach to the server veth" in_s "$SD" attach $VS --port 5060
 check "pins exist" test -e /sys/fs/bpf/sipdrain/sd_counters -a -e /sys/fs/bpf/sipdrain/prog
 check "program is attached (ip link shows xdp)" bash -c "ip -n $NS_S link show $VS | grep -q xdp"
 dump=$(bpftool map dump pinned /sys/fs/bpf/sipdrain/sd_counters 2>&1)
-check "bpftool map dump shows counter field names" bash -c "grep -q '\"packets\"' <<<'$dump' && grep -q '\"req_invite\"' <<<'$dump'"
+check "bpftool map dump shows counter field names" bash -c "grep -q '\"other_traffic\"' <<<'$dump' && grep -q '\"req_invite\"' <<<'$dump'"
 cfgdump=$(bpftool map dump pinned /sys/fs/bpf/sipdrain/sd_config 2>&1)
 check "bpftool map dump shows config field names" bash -c "grep -q '\"state\"' <<<'$cfgdump' && grep -q '\"ports\"' <<<'$cfgdump'"
 

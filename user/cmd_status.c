@@ -110,9 +110,10 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 	printf("}},\"rates\":{");
 	for (int m = 0; m < SD_M_MAX; m++)
 		printf("%s\"%s\":%.1f", m ? "," : "", sd_method_names[m], rate(a, s, m));
-	printf("},\"counters\":{");
+	printf("},\"counters\":{\"packets\":%llu",
+	       (unsigned long long)sd_counters_packets(&s->cnt));
 	for (int i = 0; i < SD_C_TOTAL; i++)
-		printf("%s\"%s\":%llu", i ? "," : "", sd_counter_names[i],
+		printf(",\"%s\":%llu", sd_counter_names[i],
 		       (unsigned long long)((const __u64 *)&s->cnt)[i]);
 	printf("},\"responder\":{\"running\":%s,\"pid\":%u,\"counters\":{",
 	       s->responder_alive ? "true" : "false", s->responder_alive ? s->rs.pid : 0);
@@ -199,6 +200,7 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 		}
 	}
 	printf("%s\n\ncounters (non-zero):\n", shown ? "" : " none");
+	printf("  %-24s %llu\n", "packets", (unsigned long long)sd_counters_packets(&s->cnt));
 	for (int i = 0; i < SD_C_TOTAL; i++)
 		if (((const __u64 *)&s->cnt)[i])
 			printf("  %-24s %llu\n", sd_counter_names[i],

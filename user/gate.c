@@ -60,6 +60,19 @@ struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last)
 	return skel;
 }
 
+void sd_gate_set_ports(struct sipdrain *skel, const __u16 *ports, __u32 n)
+{
+	__u64 filter = 0;
+
+	skel->rodata->cfg_dynamic_ports = n == 0;
+	skel->rodata->cfg_nports = n;
+	for (__u32 i = 0; i < n && i < SD_MAX_PORTS; i++) {
+		skel->rodata->cfg_ports[i] = ports[i];
+		filter |= 1ULL << (ports[i] & 63);
+	}
+	skel->rodata->cfg_port_filter = filter;
+}
+
 void sd_gate_close(struct sipdrain *skel)
 {
 	sipdrain__destroy(skel);
@@ -236,4 +249,10 @@ int sd_open_config(void)
 		pr_warn("cannot open %s/%s: %s\n", sd_pin_dir,
 			SD_STR(SD_MAP_CONFIG), strerror(-fd));
 	return fd;
+}
+
+__u64 sd_counters_packets(const struct sd_counters *c)
+{
+	return c->other_traffic + c->ip_fragments + c->bad_l3 + c->not_sip +
+	       c->keepalives + c->requests + c->responses + c->unparsed;
 }

@@ -10,6 +10,9 @@ struct sipdrain;
 
 /* Open the embedded BPF object (not loaded, nothing pinned). */
 struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last);
+/* Before load: the gated ports (read-only data of the programs); n == 0:
+ * dynamic, read from the config map per packet (classify). */
+void sd_gate_set_ports(struct sipdrain *skel, const __u16 *ports, __u32 n);
 void sd_gate_close(struct sipdrain *skel);
 
 /* Names, for status and JSON. */
@@ -37,6 +40,8 @@ void sd_unpin_all(void);
 int sd_config_get(int fd, struct sd_config *cfg);
 int sd_config_set(int fd, const struct sd_config *cfg);
 int sd_counters_get(int fd, struct sd_counters *sum);
+/* Packets the gate saw: the sum of the classes each packet lands in. */
+__u64 sd_counters_packets(const struct sd_counters *c);
 
 /* Root and BPF checks with one clear line on failure. */
 int sd_require_root(void);

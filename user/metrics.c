@@ -97,6 +97,8 @@ size_t sd_metrics_render(char *p, size_t cap)
 	head(&b, "sipdrain_dialog_table_max", "gauge", "Size of the dialog table");
 	out(&b, "sipdrain_dialog_table_max %u\n", s.cfg.max_dialogs);
 
+	head(&b, "sipdrain_packets_total", "counter", "Packets the gate saw (ingress)");
+	out(&b, "sipdrain_packets_total %llu\n", (unsigned long long)sd_counters_packets(&s.cnt));
 	head(&b, "sipdrain_requests_total", "counter",
 	     "SIP requests received, by method and the gate's verdict");
 	for (int m = 0; m < SD_M_MAX; m++)

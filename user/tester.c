@@ -24,15 +24,22 @@ void sd_parse(const void *payload, size_t len, struct sd_result *r)
 	sd_scan_result(&s, r);
 }
 
-int sd_tester_open(struct sd_tester *t)
+static int tester_open(struct sd_tester *t, bool record)
 {
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	/* a small dialog table: the tests never fill it */
-	t->skel = sd_gate_open(4096, true);
+	t->skel = sd_gate_open(4096, record);
 	if (!t->skel)
 		return -ENOMEM;
+	if (record) {
+		sd_gate_set_ports(t->skel, NULL, 0);    /* ports from t->cfg */
+	} else {
+		__u16 port = SD_DEFAULT_PORT;
+
+		sd_gate_set_ports(t->skel, &port, 1);
+	}
 	err = sipdrain__load(t->skel);
 	if (err) {
 		pr_warn("cannot load the XDP program: %s (run as root; kernel >= 6.1 with BPF)\n",
@@ -53,6 +60,16 @@ int sd_tester_open(struct sd_tester *t)
 	t->cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
 	t->cfg.dialog_idle_ns = SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
 	return sd_tester_apply(t);
+}
+
+int sd_tester_open(struct sd_tester *t)
+{
+	return tester_open(t, true);
+}
+
+int sd_tester_open_plain(struct sd_tester *t)
+{
+	return tester_open(t, false);
 }
 
 void sd_tester_close(struct sd_tester *t)

@@ -16,6 +16,9 @@ struct sd_tester {
 };
 
 int sd_tester_open(struct sd_tester *t);
+/* The same, as attach loads it (no verdict recorded, ports fixed at load
+ * to 5060): for measurements, where sd_tester_run cannot read results. */
+int sd_tester_open_plain(struct sd_tester *t);
 void sd_tester_close(struct sd_tester *t);
 /* Write t->cfg to the config map (after changing state, ports, ...). */
 int sd_tester_apply(struct sd_tester *t);
