@@ -128,7 +128,43 @@ static long scan_cb(__u32 i, void *data)
 
 	if (pos >= end)
 		return 1;
-	if (sd_scan_skippable(s)) {
+	if (sd_scan_in_callid(s) && pos + 8 <= end) {
+		/* hash whole runs of the Call-ID, as sd_scan_step would */
+		__u64 w, m, h = s->hash;
+		__u32 n, j;
+
+		__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
+		m = sd_word_find4(w, ' ', '\t', '\r', '\n');
+		n = m ? sd_first_flagged(m) : 8;
+		for (j = 0; j < 8; j++) {
+			if (j >= n)
+				break;
+			h = (h ^ (w & 0xff)) * SD_FNV_PRIME;
+			w >>= 8;
+		}
+		s->hash = h;
+		pos += n;
+		if (n == 8) {
+			s->pos = pos;
+			return 0;
+		}
+	} else if (sd_scan_in_angle(s)) {
+		for (k = 0; k < SKIP_WORDS && pos + 8 <= end; k++) {
+			__u64 w, m;
+
+			__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
+			m = sd_word_find4(w, '>', '\r', '\n', '\n');
+			if (m) {
+				pos += sd_first_flagged(m);
+				break;
+			}
+			pos += 8;
+		}
+		if (pos >= end) {
+			s->pos = pos;
+			return 1;
+		}
+	} else if (sd_scan_skippable(s)) {
 		for (k = 0; k < SKIP_WORDS && pos + 8 <= end; k++) {
 			__u64 w, m;
 
@@ -351,21 +387,21 @@ static __always_inline int dialog_attempt(struct sd_result *r, __u64 now)
  * request that reached its destination, or a response. */
 static __always_inline void dialog_track(struct sd_result *r, struct sd_counters *cnt)
 {
-	__u64 now = bpf_ktime_get_ns();
 	struct sd_dialog *d;
-	__u64 st;
+	__u64 now, st;
 
 	if (!(r->flags & SD_F_CALLID))
 		return;
 	if (r->kind == SD_K_REQUEST) {
 		if (r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG)) {
-			if (dialog_attempt(r, now))
+			if (dialog_attempt(r, bpf_ktime_get_ns()))
 				count(cnt, SD_C_dialogs_recorded);
 			return;
 		}
 		d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
 		if (!d)
 			return;
+		now = bpf_ktime_get_ns();
 		d->last_ns = now;
 		if (r->method == SD_M_BYE && d->state < SD_D_CLOSING)
 			d->state = SD_D_CLOSING;
@@ -376,6 +412,7 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
 	if (!d)
 		return;
+	now = bpf_ktime_get_ns();
 	d->last_ns = now;
 	st = r->status;
 	if (r->cseq_method == SD_M_BYE) {

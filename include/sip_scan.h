@@ -545,6 +545,19 @@ static __always_inline int sd_scan_skippable(const struct sd_scan *s)
 	return (s->st == SD_ST_SKIP || s->st == SD_ST_RLINE) && !s->cr;
 }
 
+/* Inside <...> of the To value only '>', CR and LF matter. */
+static __always_inline int sd_scan_in_angle(const struct sd_scan *s)
+{
+	return s->st == SD_ST_VALUE && s->hdr == SD_H_TO && s->sub == SD_TV_ANG && !s->cr;
+}
+
+/* Inside the Call-ID word every byte but SP, HT, CR and LF is hashed and
+ * changes nothing else. */
+static __always_inline int sd_scan_in_callid(const struct sd_scan *s)
+{
+	return s->st == SD_ST_VALUE && s->hdr == SD_H_CALLID && s->sub == SD_CV_IN && !s->cr;
+}
+
 /* Bit 7 of each byte of w that is CR or LF is set in the result, and
  * possibly bits above the first such byte, never below (the classic
  * has-zero-byte test, exact up to the first match). */
@@ -554,6 +567,16 @@ static __always_inline __u64 sd_word_eol(__u64 w)
 	__u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
 
 	return (((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs;
+}
+
+/* Bit 7 of each byte of w equal to a, b, c or d (exact up to the first). */
+static __always_inline __u64 sd_word_find4(__u64 w, __u8 a, __u8 b, __u8 c, __u8 d)
+{
+	__u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	__u64 xa = w ^ (ones * a), xb = w ^ (ones * b), xc = w ^ (ones * c), xd = w ^ (ones * d);
+
+	return (((xa - ones) & ~xa) | ((xb - ones) & ~xb) | ((xc - ones) & ~xc) |
+		((xd - ones) & ~xd)) & highs;
 }
 
 /* Index (0-7) of the first byte flagged in a non-zero sd_word_eol()

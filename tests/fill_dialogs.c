@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Fill the pinned dialog table with N confirmed dialogs (batched), for
- * the scale tests.  usage: fill_dialogs N */
+ * the scale tests.  usage: fill_dialogs N  (SIPDRAIN_PIN_DIR honoured) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,11 @@ int main(int argc, char **argv)
 	static __u64 keys[8192];
 	static struct sd_dialog vals[8192];
 	__u64 now = sd_now_ns();
-	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_DIALOGS));
+	int fd;
+
+	if (getenv("SIPDRAIN_PIN_DIR") && sd_set_pin_dir(getenv("SIPDRAIN_PIN_DIR")))
+		return 1;
+	fd = sd_pinned_map_fd(SD_STR(SD_MAP_DIALOGS));
 
 	if (fd < 0 || !n) {
 		fprintf(stderr, "usage: fill_dialogs N (with a gate attached): %s\n", strerror(-fd));

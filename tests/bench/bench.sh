@@ -1,37 +1,38 @@
 #!/bin/bash
-# make bench: the 503 responder against Kamailio's sl_send_reply("503")
-# with one worker, same namespaces, same generator, same run.  Prints
-# replies/s at saturation and CPU per reply for both, and their ratios;
-# writes build/bench.json.
+# make bench: every figure a ratio against a reference measured in the
+# same run.  Writes build/bench.json and prints one table.
+#  1. XDP cost per packet (BPF_PROG_TEST_RUN) beside a trivial
+#     count-and-pass program, and against Kamailio's CPU per INVITE;
+#  2. 503 answering: the responder against Kamailio sl_send_reply("503")
+#     with one worker, same generator: replies/s at saturation, CPU per
+#     reply (saturation and paced);
+#  3. pass-through: in-dialog BYEs/s Kamailio answers with the gate
+#     attached (serving, draining) against no gate;
+#  4. scale: 1 000 000 dialogs: bytes per dialog, `sipdrain status` time.
 . "$(dirname "$0")/../lib.sh"
 SECS=${BENCH_SECONDS:-5}
-# the paced run: below both servers' saturation, for a fair CPU per reply
 PACED=${BENCH_PACED_RATE:-20000}
+PT_SECS=${BENCH_PASS_SECONDS:-3}
+PT_ROUNDS=${BENCH_PASS_ROUNDS:-5}
 LOAD=$ROOT/build/sipload
 OUT=$ROOT/build/bench.json
+TCK=$(getconf CLK_TCK)
 
-# CPU seconds (user+system) of a process and its children processes.
-proc_cpu() {
-	local pids="$*" total=0 p t
-	for p in $pids; do
-		[ -r /proc/$p/stat ] || continue
-		t=$(awk '{print $14 + $15}' /proc/$p/stat)
-		total=$((total + t))
+proc_cpu() {            # clock ticks (user+system) of the PIDs given
+	local total=0 p
+	for p in "$@"; do
+		[ -r /proc/$p/stat ] && total=$((total + $(awk '{print $14 + $15}' /proc/$p/stat)))
 	done
-	echo "$total"          # clock ticks
+	echo "$total"
 }
 tree() { echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"; }
 busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-TCK=$(getconf CLK_TCK)
 
-setup_pair 9 || { echo "bench: cannot create namespaces"; exit 1; }
-
-# measure NAME PIDS-COMMAND [RATE]: run the generator (flat out, or
-# paced at RATE INVITEs/s), print a JSON line
+# measure NAME PIDFN [RATE] [sipload args]: a JSON line with the server's CPU
 measure() {
-	local name=$1 pidfn=$2 rate=${3:-0} c0 c1 b0 b1 res
+	local name=$1 pidfn=$2 rate=${3:-0} c0 c1 b0 b1 res; shift 3
 	c0=$(proc_cpu $($pidfn)); b0=$(busy_ticks)
-	res=$(in_c "$LOAD" -d 198.18.9.2 -s 198.18.9.1 -t $SECS -w 1 -r $rate)
+	res=$(in_c "$LOAD" -d 198.18.9.2 -s 198.18.9.1 -t $SECS -w 1 -r $rate "$@")
 	c1=$(proc_cpu $($pidfn)); b1=$(busy_ticks)
 	python3 - "$name" "$res" $((c1 - c0)) $((b1 - b0)) $TCK <<'PY'
 import json, sys
@@ -44,61 +45,122 @@ print(json.dumps(res))
 PY
 }
 
-echo "bench: responder (sipdrain run, AF_XDP copy mode on veth), ${SECS}s at saturation"
+kamailio_start() {      # kamailio_start CODE REASON
+	sed "s/LISTEN_ADDR/198.18.9.2/; s/\"CODE\"/\"$1\"/; s/\"REASON\"/\"$2\"/" \
+		"$ROOT/tests/bench/kamailio-reply.cfg" > $WORK/kam.cfg
+	mkdir -p $WORK/kamrun
+	bg_s kamailio -DD -E -f $WORK/kam.cfg -Y $WORK/kamrun -m 64 -M 8 \
+		-L /usr/lib/x86_64-linux-gnu/kamailio/modules >$WORK/kamailio.log 2>&1
+	KAM=${PIDS[-1]}
+	for i in $(seq 50); do in_s ss -lun 2>/dev/null | grep -q 198.18.9.2:5060 && return 0; sleep 0.1; done
+	echo "bench: Kamailio did not start"; tail -3 $WORK/kamailio.log; exit 1
+}
+kam_pids() { tree $KAM; }
+
+echo "bench 1/4: XDP cost per packet (BPF_PROG_TEST_RUN, 1e6 runs x 7 rounds, trivial program interleaved)"
+X=$("$ROOT/build/xdp_bench" "$ROOT/build/trivial.bpf.o" 1000000) || { echo "bench: xdp_bench failed"; exit 1; }
+
+setup_pair 9 || { echo "bench: cannot create namespaces"; exit 1; }
+
+echo "bench 2/4: 503 answering, responder against Kamailio sl_send_reply(\"503\"), ${SECS}s each"
 bg_s "$SD" run $VS
 RUN=${PIDS[-1]}
 wait_responder || { echo "bench: responder did not start"; exit 1; }
 in_s "$SD" drain --retry-after 60 >/dev/null 2>&1
 resp_pids() { echo $RUN; }
-R1=$(measure responder resp_pids)
+R1=$(measure responder resp_pids 0)
 P1=$(measure responder resp_pids $PACED)
 kill -TERM $RUN; wait $RUN 2>/dev/null
-
-echo "bench: Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') sl_send_reply(\"503\"), 1 UDP worker, ${SECS}s at saturation"
-sed "s/LISTEN_ADDR/198.18.9.2/" "$ROOT/tests/bench/kamailio-503.cfg" > $WORK/kam.cfg
-mkdir -p $WORK/kamrun
-bg_s kamailio -DD -E -f $WORK/kam.cfg -Y $WORK/kamrun -m 64 -M 8 \
-	-L /usr/lib/x86_64-linux-gnu/kamailio/modules >$WORK/kamailio.log 2>&1
-KAM=${PIDS[-1]}
-for i in $(seq 50); do in_s ss -lun 2>/dev/null | grep -q 198.18.9.2:5060 && break; sleep 0.1; done
-kam_pids() { tree $KAM; }
-R2=$(measure kamailio kam_pids)
+kamailio_start 503 "Service Unavailable"
+R2=$(measure kamailio kam_pids 0)
 P2=$(measure kamailio kam_pids $PACED)
 kill -TERM $KAM; wait $KAM 2>/dev/null
 
-python3 - "$R1" "$R2" "$OUT" "$(nproc)" "$(uname -r)" "$P1" "$P2" $PACED <<'PY'
-import json, sys
-r, k = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-pr, pk, paced = json.loads(sys.argv[6]), json.loads(sys.argv[7]), int(sys.argv[8])
-out = {"machine": {"cpus": int(sys.argv[4]), "kernel": sys.argv[5]}, "responder": r, "kamailio": k,
-       "paced_rate": paced, "responder_paced": pr, "kamailio_paced": pk}
-def ratio(a, b): return a / b if b else float("inf")
-out["ratios"] = {
-    "reply_rate_responder_over_kamailio": ratio(r["reply_rate"], k["reply_rate"]),
-    "cpu_per_reply_responder_over_kamailio": ratio(r["cpu_us_per_reply"], k["cpu_us_per_reply"]),
-    "machine_cpu_per_reply_responder_over_kamailio": ratio(r["machine_us_per_reply"], k["machine_us_per_reply"]),
-    "paced_cpu_per_reply_responder_over_kamailio": ratio(pr["cpu_us_per_reply"], pk["cpu_us_per_reply"]),
-    "paced_machine_cpu_per_reply_responder_over_kamailio": ratio(pr["machine_us_per_reply"], pk["machine_us_per_reply"]),
-}
-json.dump(out, open(sys.argv[3], "w"), indent=1)
+kamailio_start 200 OK
+# the server's capacity without the gate (flat out), then every mode offered
+# twice that: saturated, not flooded 20x with datagrams it drops
+CAP=$(in_c "$LOAD" -d 198.18.9.2 -s 198.18.9.1 -t $PT_SECS -w 0.5 -b |
+	python3 -c 'import json,sys; print(int(json.load(sys.stdin)["reply_rate"]))')
+OFFER=$((CAP * 2))
+echo "bench 3/4: pass-through, in-dialog BYEs answered by Kamailio (capacity $CAP/s, offered $OFFER/s): no gate / serving / draining, $PT_ROUNDS rounds of ${PT_SECS}s"
+PT=""
+for round in $(seq $PT_ROUNDS); do
+	for mode in none serving draining; do
+		if [ $mode != none ]; then
+			in_s "$SD" attach $VS >/dev/null 2>&1 || { echo "bench: attach failed"; exit 1; }
+			[ $mode = draining ] && in_s "$SD" drain >/dev/null 2>&1
+		fi
+		r=$(in_c "$LOAD" -d 198.18.9.2 -s 198.18.9.1 -t $PT_SECS -w 0.5 -b -r $OFFER)
+		PT="$PT $mode=$(echo "$r" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reply_rate"])')"
+		[ $mode != none ] && in_s "$SD" detach >/dev/null 2>&1
+	done
+done
+kill -TERM $KAM; wait $KAM 2>/dev/null
+
+echo "bench 4/4: 1 000 000 dialogs"
+in_s "$SD" attach $VS --max-dialogs 1048576 >/dev/null 2>&1 || { echo "bench: attach failed"; exit 1; }
+in_s "$ROOT/build/fill_dialogs" 1000000 >/dev/null || { echo "bench: fill failed"; exit 1; }
+MEM=$(bpftool -j map show pinned /sys/fs/bpf/sipdrain/sd_dialogs)
+ST=""
+for i in 1 2 3; do
+	t0=$(date +%s.%N); in_s "$SD" status --json > $WORK/st.json; t1=$(date +%s.%N)
+	ST="$ST $(python3 -c "print($t1 - $t0)")"
+done
+LIVE=$(python3 -c "import json; print(json.load(open('$WORK/st.json'))['dialogs']['live'])")
+in_s "$SD" detach >/dev/null 2>&1
+
+python3 - "$X" "$R1" "$R2" "$P1" "$P2" "$PT" "$MEM" "$ST" "$LIVE" "$OUT" "$(nproc)" "$(uname -r)" $PACED $OFFER <<'PY'
+import json, statistics, sys
+x, r, k, pr, pk = (json.loads(a) for a in sys.argv[1:6])
+pt = {}
+for item in sys.argv[6].split():
+    mode, v = item.split("=")
+    pt.setdefault(mode, []).append(float(v))
+mem, st_times, live, out_path = json.loads(sys.argv[7]), [float(t) for t in sys.argv[8].split()], int(sys.argv[9]), sys.argv[10]
+cpus, kernel, paced, offer = int(sys.argv[11]), sys.argv[12], int(sys.argv[13]), int(sys.argv[14])
+med = {m: statistics.median(v) for m, v in pt.items()}
+kam_us = pk["cpu_us_per_reply"]          # Kamailio CPU per INVITE, paced (no drops)
+rows = []                                 # name, value, reference, ratio, target, met
+def row(name, value, ref, ratio, target, met):
+    rows.append(dict(name=name, value=value, reference=ref, ratio=ratio, target=target, met=met))
+nsip = x["non_sip_udp"]
+row("XDP: non-SIP UDP (ns/pkt)", nsip["ns"], "trivial %.2f ns" % nsip["trivial_ns"], nsip["ratio"], "<= 1.2x trivial", nsip["ratio"] <= 1.2)
+for key, label in (("sip_port_not_sip", "not SIP, to the SIP port"), ("sip_response", "SIP response"),
+                   ("in_dialog_bye", "in-dialog BYE")):
+    v = x[key]
+    row("XDP: %s (ns/pkt, %d B)" % (label, v["bytes"]), v["ns"], "trivial %.2f ns" % v["trivial_ns"], v["ratio"], "", None)
+for key, label, limit in (("typical_invite", "typical INVITE, To after 4 Via", 0.02),
+                          ("long_invite", "long INVITE, To after 30 Via", 0.05),
+                          ("typical_invite_draining", "typical INVITE, draining", 0.02)):
+    v = x[key]
+    frac = v["ns"] / 1000.0 / kam_us
+    row("XDP: %s (ns/pkt, %d B)" % (label, v["bytes"]), v["ns"], "Kamailio %.2f us/INVITE" % kam_us, frac,
+        "<= %d%% of Kamailio" % round(limit * 100), frac <= limit)
+rr = r["reply_rate"] / k["reply_rate"]
+row("503s/s at saturation", r["reply_rate"], "Kamailio %.0f/s" % k["reply_rate"], rr, ">= 4x", rr >= 4)
+for tag, a, b in (("saturation", r, k), ("paced %d/s" % paced, pr, pk)):
+    c = a["cpu_us_per_reply"] / b["cpu_us_per_reply"]
+    row("CPU per 503, %s (us)" % tag, a["cpu_us_per_reply"], "Kamailio %.2f us" % b["cpu_us_per_reply"], c, "<= 0.2x", c <= 0.2)
+for mode in ("serving", "draining"):
+    q = med[mode] / med["none"]
+    row("in-dialog BYEs/s through the gate, %s" % mode, med[mode], "no gate %.0f/s" % med["none"], q, ">= 0.97", q >= 0.97)
+per = mem["bytes_memlock"] / mem["max_entries"]
+row("dialog table bytes per dialog (1 048 576 entries)", per, "", None, "<= 128", per <= 128)
+stt = statistics.median(st_times)
+row("sipdrain status with %d dialogs (s)" % live, stt, "", None, "< 1 s", stt < 1.0 and live == 1000000)
+out = dict(machine=dict(cpus=cpus, kernel=kernel), pass_through_offered=offer, xdp=x, responder=r, kamailio=k,
+           responder_paced=pr, kamailio_paced=pk, pass_through=pt, pass_through_median=med,
+           dialog_map=mem, status_seconds=st_times, rows=rows)
+json.dump(out, open(out_path, "w"), indent=1)
 print()
-print("%-34s %14s %14s %10s" % ("", "responder", "kamailio", "ratio"))
-print("%-34s %14.0f %14.0f %10.2f" % ("replies/s at saturation", r["reply_rate"], k["reply_rate"], out["ratios"]["reply_rate_responder_over_kamailio"]))
-print("%-34s %14.2f %14.2f %10.3f" % ("server CPU us per reply", r["cpu_us_per_reply"], k["cpu_us_per_reply"], out["ratios"]["cpu_per_reply_responder_over_kamailio"]))
-print("%-34s %14.2f %14.2f %10.3f" % ("machine CPU us/reply (- generator)", r["machine_us_per_reply"], k["machine_us_per_reply"], out["ratios"]["machine_cpu_per_reply_responder_over_kamailio"]))
-print("%-34s %14.0f %14.0f" % ("INVITEs sent/s (generator)", r["send_rate"], k["send_rate"]))
-print("%-34s %14.2f %14.2f" % ("generator CPU s", r["cpu_seconds"], k["cpu_seconds"]))
-print("%-34s %14d %14d" % ("INVITE size (bytes)", r["msg_bytes"], k["msg_bytes"]))
-print("paced at %d INVITE/s (below both saturations):" % paced)
-print("%-34s %14.0f %14.0f" % ("  replies/s", pr["reply_rate"], pk["reply_rate"]))
-print("%-34s %14.2f %14.2f %10.3f" % ("  server CPU us per reply", pr["cpu_us_per_reply"], pk["cpu_us_per_reply"], out["ratios"]["paced_cpu_per_reply_responder_over_kamailio"]))
-print("%-34s %14.2f %14.2f %10.3f" % ("  machine CPU us/reply (- generator)", pr["machine_us_per_reply"], pk["machine_us_per_reply"], out["ratios"]["paced_machine_cpu_per_reply_responder_over_kamailio"]))
+print("%-50s %12s  %-26s %8s  %-18s %s" % ("", "measured", "reference (same run)", "ratio", "target", ""))
+for w in rows:
+    ratio = "" if w["ratio"] is None else ("%.1f%%" % (100 * w["ratio"]) if "%" in w["target"] else "%.3f" % w["ratio"])
+    met = "" if w["met"] is None else ("met" if w["met"] else "MISSED")
+    print("%-50s %12.2f  %-26s %8s  %-18s %s" % (w["name"], w["value"], w["reference"], ratio, w["target"], met))
 print()
-print("targets: CPU per reply <= 0.20 of Kamailio's (saturation and paced): %s; replies/s >= 4x: %s" % (
-    "met" if max(out["ratios"]["cpu_per_reply_responder_over_kamailio"],
-                 out["ratios"]["paced_cpu_per_reply_responder_over_kamailio"]) <= 0.2 else "MISSED",
-    "met" if out["ratios"]["reply_rate_responder_over_kamailio"] >= 4 else "MISSED"))
-print("the generator shares this %d-CPU machine with the server under test: at saturation it is"
-      " one of the bounds (its send rate is in the table)." % out["machine"]["cpus"])
-print("written: %s" % sys.argv[3])
+print("the load generator shares this %d-CPU machine with the server under test: at saturation it"
+      " is one of the bounds (it sent %.0f INVITE/s to the responder, %.0f/s to Kamailio)."
+      % (cpus, r["send_rate"], k["send_rate"]))
+print("written: %s" % out_path)
 PY

@@ -6,7 +6,8 @@
  * time, and counts the responses that come back (recvmmsg, own thread).
  *
  * usage: sipload -d DST_IP [-p 5060] -s SRC_IP [-P SRC_PORT] [-n MAX]
- *                [-t SECONDS] [-r RATE] [-w WARMUP_SECONDS]
+ *                [-t SECONDS] [-r RATE] [-w WARMUP_SECONDS] [-b]
+ * -b sends in-dialog BYEs (To tag, Route) instead of new INVITEs.
  * Prints one JSON object: sent, replies, replies_503, seconds, rates.
  * Replies are counted from the end of the warm-up to the end of sending
  * plus 0.5 s, sends over the same window.
@@ -71,9 +72,35 @@ static void *receiver(void *arg)
 	return NULL;
 }
 
+static int bye_mode;
+
+/* An in-dialog BYE of call seq, as a caller sends it through a proxy. */
+static int build_bye(char *out, const char *src, int sport, const char *dst, int dport,
+		     unsigned long seq, int v6)
+{
+	const char *l = v6 ? "[" : "", *r = v6 ? "]" : "";
+
+	return snprintf(out, MAXMSG,
+		"BYE sip:+15551230000@%s%s%s:%d SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP %s%s%s:%d;branch=z9hG4bK-%016lx;rport\r\n"
+		"Max-Forwards: 70\r\n"
+		"Route: <sip:%s%s%s;lr>\r\n"
+		"From: \"Load\" <sip:+15559870000@%s%s%s>;tag=%08lx\r\n"
+		"To: <sip:+15551230000@%s%s%s>;tag=callee-%08lx\r\n"
+		"Call-ID: %016lx-sipload@%s%s%s\r\n"
+		"CSeq: 2 BYE\r\n"
+		"User-Agent: sipload\r\n"
+		"Content-Length: 0\r\n\r\n",
+		l, dst, r, dport, l, src, r, sport, seq, l, dst, r, l, src, r, seq & 0xffffffff,
+		l, dst, r, seq & 0xffffffff, seq, l, src, r);
+}
+
 static int build(char *out, const char *src, int sport, const char *dst, int dport,
 		 unsigned long seq, int v6)
 {
+	if (bye_mode)
+		return build_bye(out, src, sport, dst, dport, seq, v6);
+	{
 	char body[512];
 	int bl = snprintf(body, sizeof(body),
 		"v=0\r\no=sipload 2890844526 2890844526 IN IP%c %s\r\ns=load\r\n"
@@ -98,6 +125,7 @@ static int build(char *out, const char *src, int sport, const char *dst, int dpo
 		"Content-Length: %d\r\n\r\n%s",
 		l, dst, r, dport, l, src, r, sport, seq, l, src, r, seq & 0xffffffff,
 		l, dst, r, seq, l, src, r, l, src, r, sport, bl, body);
+	}
 }
 
 int main(int argc, char **argv)
@@ -114,8 +142,9 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int bufsz = 8 << 20;
 
-	while ((opt = getopt(argc, argv, "d:p:s:P:n:t:r:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:p:s:P:n:t:r:w:b")) != -1) {
 		switch (opt) {
+		case 'b': bye_mode = 1; break;
 		case 'd': dst = optarg; break;
 		case 'p': dport = atoi(optarg); break;
 		case 's': src = optarg; break;
