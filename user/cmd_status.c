@@ -241,10 +241,22 @@ int cmd_status(int argc, char **argv)
 		return SD_EXIT_ERR;
 	if (sd_snapshot_take(&a, false))
 		return SD_EXIT_ERR;
-	usleep(every ? every * 1000000 : 250000);
+	if (every)
+		sleep(every);
 	for (;;) {
 		if (sd_snapshot_take(&b, true))
 			return SD_EXIT_ERR;
+		if (!every && b.mono_ns - a.mono_ns < 250000000ULL) {
+			/* the rates want 0.25 s: the table walk counts towards it */
+			struct sd_snapshot c;
+
+			usleep((250000000ULL - (b.mono_ns - a.mono_ns)) / 1000);
+			if (sd_snapshot_take(&c, false))
+				return SD_EXIT_ERR;
+			b.cnt = c.cnt;
+			b.rs = c.rs;
+			b.mono_ns = c.mono_ns;
+		}
 		if (every && !json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
 		if (json)
