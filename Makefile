@@ -25,7 +25,7 @@ LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h)
 TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs
 
-.PHONY: all compile deps test clean install bench demo
+.PHONY: all compile deps test clean install bench demo fuzz fuzz-bins
 # `make` alone, on a fresh Debian 12 machine as root: packages, then build.
 all: deps
 	@$(MAKE) --no-print-directory compile
@@ -35,7 +35,8 @@ compile: $(BIN) $(TEST_BIN)
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
-	python3 python3-prometheus-client pkg-config gcc make util-linux
+	python3 python3-prometheus-client pkg-config gcc make util-linux \
+	libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -70,8 +71,32 @@ $(BUILD)/fill_dialogs: tests/fill_dialogs.c $(LIB_OBJ) $(HDRS)
 	$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(LDLIBS)
 
 test: deps
-	@$(MAKE) --no-print-directory compile
+	@$(MAKE) --no-print-directory compile fuzz-bins
 	tests/run.sh
+
+# libFuzzer targets (tests/fuzz): the parser, the 503 builder, and the
+# XDP program against the parser.  make fuzz FUZZ_SECONDS=N runs each N s.
+FUZZ_SECONDS ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) -Iuser \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB    := $(patsubst user/%.c,$(BUILD)/fuzz/%.o,$(LIB_SRC))
+FUZZ_BIN    := $(BUILD)/fuzz/fuzz_parser $(BUILD)/fuzz/fuzz_reply $(BUILD)/fuzz/fuzz_diff
+
+$(BUILD)/fuzz:
+	@mkdir -p $@
+
+$(BUILD)/fuzz/%.o: user/%.c $(HDRS) $(SKEL) | $(BUILD)/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(HDRS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) -o $@ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory compile fuzz-bins
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 $(BUILD)/sipload: tests/bench/sipload.c | $(BUILD)
 	$(CC) -O2 -Wall -Wextra -Werror -pthread $< -o $@

@@ -49,27 +49,31 @@ int sd_udp_frame_parse(const __u8 *f, size_t len, struct sd_udp_frame *u)
 		off += 4;
 	}
 	off += 2;
+	/* headers are copied out: in a frame they are not aligned */
 	if (proto == ETH_P_IP) {
-		const struct iphdr *ip = (const void *)(f + off);
+		struct iphdr ip;
 
-		if (off + 20 > len || ip->ihl < 5 || ip->protocol != IPPROTO_UDP ||
-		    (ntohs(ip->frag_off) & 0x3fff))
+		if (off + 20 > len)
+			return -1;
+		memcpy(&ip, f + off, sizeof(ip));
+		if (ip.ihl < 5 || ip.protocol != IPPROTO_UDP || (ntohs(ip.frag_off) & 0x3fff))
 			return -1;
 		u->family = AF_INET;
-		memcpy(u->saddr, &ip->saddr, 4);
-		memcpy(u->daddr, &ip->daddr, 4);
-		u->tos = ip->tos;
-		off += ip->ihl * 4;
+		memcpy(u->saddr, &ip.saddr, 4);
+		memcpy(u->daddr, &ip.daddr, 4);
+		u->tos = ip.tos;
+		off += ip.ihl * 4;
 	} else if (proto == ETH_P_IPV6) {
-		const struct ipv6hdr *ip6 = (const void *)(f + off);
+		struct ipv6hdr ip6;
 
 		if (off + 40 > len)
 			return -1;
+		memcpy(&ip6, f + off, sizeof(ip6));
 		u->family = AF_INET6;
-		memcpy(u->saddr, &ip6->saddr, 16);
-		memcpy(u->daddr, &ip6->daddr, 16);
-		u->tos = (ip6->priority << 4) | (ip6->flow_lbl[0] >> 4);
-		nh = ip6->nexthdr;
+		memcpy(u->saddr, &ip6.saddr, 16);
+		memcpy(u->daddr, &ip6.daddr, 16);
+		u->tos = (ip6.priority << 4) | (ip6.flow_lbl[0] >> 4);
+		nh = ip6.nexthdr;
 		off += 40;
 		while ((nh == 0 || nh == 43 || nh == 60) && off + 2 <= len) {
 			nh = f[off];
@@ -113,12 +117,14 @@ size_t sd_udp_frame_write(__u8 *out, size_t cap, const struct sd_udp_frame *h,
 	size_t l2 = 14 + 4 * h->nvlan, l3 = v6 ? 40 : 20;
 	size_t ulen = 8 + plen, total = l2 + l3 + ulen;
 	__u16 ethertype = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
-	struct udphdr *udp;
+	struct udphdr udp = { 0 };
 	__u8 *p = out;
 	__u32 sum;
 
 	if (total > cap || ulen > 0xffff)
 		return 0;
+	/* the payload first: it may overlap the request it answers */
+	memmove(out + l2 + l3 + 8, payload, plen);
 	memcpy(p, h->dst_mac, 6);
 	memcpy(p + 6, h->src_mac, 6);
 	memcpy(p + 12, h->vlan, 4 * h->nvlan);
@@ -126,48 +132,47 @@ size_t sd_udp_frame_write(__u8 *out, size_t cap, const struct sd_udp_frame *h,
 	memcpy(p, &ethertype, 2);
 	p += 2;
 
-	udp = (struct udphdr *)(p + l3);
-	memmove(udp + 1, payload, plen);
-	udp->source = htons(h->sport);
-	udp->dest = htons(h->dport);
-	udp->len = htons(ulen);
-	udp->check = 0;
-
+	/* headers are built aligned, then copied into the frame */
+	udp.source = htons(h->sport);
+	udp.dest = htons(h->dport);
+	udp.len = htons(ulen);
 	if (v6) {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)p;
+		struct ipv6hdr ip6 = { 0 };
 		__u32 plen_be = htonl(ulen);
 
-		memset(ip6, 0, sizeof(*ip6));
-		ip6->version = 6;
-		ip6->priority = h->tos >> 4;
-		ip6->flow_lbl[0] = (h->tos & 0xf) << 4;
-		ip6->payload_len = htons(ulen);
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = 64;
-		memcpy(&ip6->saddr, h->saddr, 16);
-		memcpy(&ip6->daddr, h->daddr, 16);
-		sum = sd_csum_add(0, &ip6->saddr, 32);
+		ip6.version = 6;
+		ip6.priority = h->tos >> 4;
+		ip6.flow_lbl[0] = (h->tos & 0xf) << 4;
+		ip6.payload_len = htons(ulen);
+		ip6.nexthdr = IPPROTO_UDP;
+		ip6.hop_limit = 64;
+		memcpy(&ip6.saddr, h->saddr, 16);
+		memcpy(&ip6.daddr, h->daddr, 16);
+		memcpy(p, &ip6, sizeof(ip6));
+		sum = sd_csum_add(0, &ip6.saddr, 32);
 		sum = sd_csum_add(sum, &plen_be, 4);
 		sum += IPPROTO_UDP;
 	} else {
-		struct iphdr *ip = (struct iphdr *)p;
+		struct iphdr ip = { 0 };
 
-		memset(ip, 0, sizeof(*ip));
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = h->tos;
-		ip->tot_len = htons(l3 + ulen);
-		ip->frag_off = htons(0x4000);   /* DF */
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_UDP;
-		memcpy(&ip->saddr, h->saddr, 4);
-		memcpy(&ip->daddr, h->daddr, 4);
-		ip->check = htons(sd_csum_fold(sd_csum_add(0, ip, 20)));
-		sum = sd_csum_add(0, &ip->saddr, 8);
+		ip.version = 4;
+		ip.ihl = 5;
+		ip.tos = h->tos;
+		ip.tot_len = htons(l3 + ulen);
+		ip.frag_off = htons(0x4000);    /* DF */
+		ip.ttl = 64;
+		ip.protocol = IPPROTO_UDP;
+		memcpy(&ip.saddr, h->saddr, 4);
+		memcpy(&ip.daddr, h->daddr, 4);
+		ip.check = htons(sd_csum_fold(sd_csum_add(0, &ip, 20)));
+		memcpy(p, &ip, sizeof(ip));
+		sum = sd_csum_add(0, &ip.saddr, 8);
 		sum += IPPROTO_UDP + ulen;
 	}
-	sum = sd_csum_add(sum, udp, ulen);
-	udp->check = htons(sd_csum_fold(sum) ?: 0xffff);
+	sum = sd_csum_add(sum, &udp, 8);
+	sum = sd_csum_add(sum, p + l3 + 8, plen);
+	udp.check = htons(sd_csum_fold(sum) ?: 0xffff);
+	memcpy(p + l3, &udp, 8);
 	return total;
 }
 
