@@ -30,7 +30,7 @@ TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs
 all: deps
 	@$(MAKE) --no-print-directory compile
 
-compile: $(BIN) $(TEST_BIN)
+compile: $(BIN) $(TEST_BIN) $(BUILD)/trivial.bpf.o
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \

@@ -16,6 +16,7 @@
 #include <linux/ipv6.h>
 #include <linux/in.h>
 #include <linux/udp.h>
+#include <linux/tcp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -96,6 +97,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sd_responder);
 } SD_MAP_RESPONDER SEC(".maps");
+
+/* The reflection guard's memory: one GCRA state per source. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SD_GUARD_SOURCES);
+	__type(key, struct sd_guard_key);
+	__type(value, struct sd_guard_state);
+} SD_MAP_GUARD SEC(".maps");
 
 #define VLAN_HLEN 4
 #define IPV6_FRAG 44
@@ -197,13 +206,15 @@ static long scan_cb(__u32 i, void *data)
 }
 
 struct l4 {
-	__u32 off;          /* UDP payload offset from the frame start */
+	__u32 off;          /* UDP payload (TCP: header) offset from the frame start */
 	__u32 len;          /* UDP payload length */
+	__u32 l3off;        /* IP header offset */
 	__u16 dport;
 	__u8 l3;            /* 4 or 6 */
+	struct sd_guard_key src;
 };
 
-enum { L4_OTHER, L4_UDP, L4_FRAGMENT, L4_BAD };
+enum { L4_OTHER, L4_UDP, L4_FRAGMENT, L4_BAD, L4_TCP };
 
 /* Ethernet, up to two VLAN tags, IPv4 (any IHL) or IPv6 (hop-by-hop,
  * routing and destination options skipped), UDP.  No map is touched:
@@ -234,12 +245,19 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 
 		if ((void *)(ip + 1) > data_end || ip->ihl < 5)
 			return L4_BAD;
-		if (ip->protocol != IPPROTO_UDP)
+		if (ip->protocol != IPPROTO_UDP && ip->protocol != IPPROTO_TCP)
 			return L4_OTHER;
 		if (ip->frag_off & bpf_htons(0x3fff))       /* MF or offset */
 			return L4_FRAGMENT;
 		l4off = off + ip->ihl * 4;
 		p->l3 = 4;
+		p->src.family = 4;
+		p->src.v4 = ip->saddr;
+		if (ip->protocol == IPPROTO_TCP) {
+			p->l3off = off;
+			p->off = l4off & 0x3ff;
+			return L4_TCP;
+		}
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + off;
 
@@ -260,9 +278,16 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 		}
 		if (nexthdr == IPV6_FRAG)
 			return L4_FRAGMENT;
+		p->l3 = 6;
+		p->src.family = 6;
+		__builtin_memcpy(&p->src.v6_prefix, &ip6->saddr, 8);   /* the /64 */
+		if (nexthdr == IPPROTO_TCP && l4off == off + sizeof(*ip6)) {
+			p->l3off = off;
+			p->off = l4off & 0x3ff;
+			return L4_TCP;
+		}
 		if (nexthdr != IPPROTO_UDP)
 			return L4_OTHER;
-		p->l3 = 6;
 	} else {
 		return L4_OTHER;
 	}
@@ -439,6 +464,142 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	}
 }
 
+/* The reflection and flood guard: at most reply_rate answered requests
+ * per second per source (IPv4 address, IPv6 /64), bursts of reply_burst
+ * (GCRA).  Above it the request is dropped, not answered. */
+static __always_inline int guard_allows(struct sd_config *cfg, struct l4 *p)
+{
+	struct sd_guard_state *g, ng = {};
+	__u64 now, tat, interval, tolerance;
+
+	if (!cfg->reply_rate)
+		return 1;
+	interval = 1000000000ULL / cfg->reply_rate;
+	tolerance = interval * (cfg->reply_burst ? cfg->reply_burst - 1 : 0);
+	now = bpf_ktime_get_ns();
+	g = bpf_map_lookup_elem(&SD_MAP_GUARD, &p->src);
+	if (!g) {
+		ng.tat_ns = now + interval;
+		bpf_map_update_elem(&SD_MAP_GUARD, &p->src, &ng, BPF_NOEXIST);
+		return 1;
+	}
+	tat = g->tat_ns > now ? g->tat_ns : now;
+	if (tat - now > tolerance) {
+		g->dropped++;
+		return 0;
+	}
+	g->tat_ns = tat + interval;
+	return 1;
+}
+
+static __always_inline __u16 csum_fold(__u64 c)
+{
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	c = (c & 0xffff) + (c >> 16);
+	return ~c;
+}
+
+/* A new TCP connection (SYN without ACK) to a SIP TCP/TLS port while
+ * draining: answer RST+ACK from the server's address at once, in the
+ * same frame (XDP_TX), so the client fails over without a timeout.
+ * Returns the XDP action, or -1 to let the segment pass. */
+static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct sd_config *cfg,
+				      struct sd_counters *cnt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct tcphdr *tcp = data + p->off;
+	__u8 mac[ETH_ALEN], *flags;
+	__u32 i, seq, newlen;
+	__u16 port, tport;
+	__u64 c;
+
+	if ((void *)(eth + 1) > data_end || (void *)(tcp + 1) > data_end)
+		return -1;
+	port = bpf_ntohs(tcp->dest);
+	for (i = 0; i < SD_MAX_PORTS; i++) {
+		if (i >= cfg->ntcp_ports)
+			return -1;
+		if (cfg->tcp_ports[i] == port)
+			break;
+	}
+	if (i == SD_MAX_PORTS)
+		return -1;
+	flags = (__u8 *)tcp + 13;
+	/* established segments (and anything but a first SYN) pass */
+	if (cfg->state == SD_SERVING || (*flags & 0x17) != 0x02) {
+		cnt->tcp_passed++;
+		return -1;
+	}
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+
+	seq = bpf_ntohl(tcp->seq);
+	tport = tcp->source;
+	tcp->source = tcp->dest;
+	tcp->dest = tport;
+	tcp->ack_seq = bpf_htonl(seq + 1);         /* the SYN takes one */
+	tcp->seq = 0;
+	*((__u8 *)tcp + 12) = 5 << 4;              /* no options */
+	*flags = 0x14;                             /* RST, ACK */
+	tcp->window = 0;
+	tcp->check = 0;
+	tcp->urg_ptr = 0;
+
+	if (p->l3 == 4) {
+		struct iphdr *ip = data + (p->l3off & 0x3ff);
+		struct { __be32 s, d; __u8 z, proto; __be16 len; } ph;
+		__be32 a;
+
+		if ((void *)(ip + 1) > data_end || ip->ihl != 5)
+			return -1;      /* options: leave it to the server */
+		a = ip->saddr;
+		ip->saddr = ip->daddr;
+		ip->daddr = a;
+		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp));
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000);
+		ip->ttl = 64;
+		ip->check = 0;
+		ip->check = csum_fold(bpf_csum_diff(NULL, 0, (void *)ip, sizeof(*ip), 0));
+		ph.s = ip->saddr;
+		ph.d = ip->daddr;
+		ph.z = 0;
+		ph.proto = IPPROTO_TCP;
+		ph.len = bpf_htons(sizeof(*tcp));
+		c = bpf_csum_diff(NULL, 0, (void *)&ph, sizeof(ph), 0);
+		tcp->check = csum_fold(bpf_csum_diff(NULL, 0, (void *)tcp, sizeof(*tcp), c));
+	} else {
+		struct ipv6hdr *ip6 = data + (p->l3off & 0x3ff);
+		struct { struct in6_addr s, d; __be32 len; __u8 z[3], nh; } ph;
+		struct in6_addr a;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		a = ip6->saddr;
+		ip6->saddr = ip6->daddr;
+		ip6->daddr = a;
+		ip6->payload_len = bpf_htons(sizeof(*tcp));
+		ip6->hop_limit = 64;
+		ph.s = ip6->saddr;
+		ph.d = ip6->daddr;
+		ph.len = bpf_htonl(sizeof(*tcp));
+		ph.z[0] = ph.z[1] = ph.z[2] = 0;
+		ph.nh = IPPROTO_TCP;
+		c = bpf_csum_diff(NULL, 0, (void *)&ph, sizeof(ph), 0);
+		tcp->check = csum_fold(bpf_csum_diff(NULL, 0, (void *)tcp, sizeof(*tcp), c));
+	}
+	/* drop the SYN's options and any payload */
+	newlen = p->off + sizeof(*tcp);
+	if (bpf_xdp_adjust_tail(ctx, (int)newlen - (int)bpf_xdp_get_buff_len(ctx)))
+		return XDP_DROP;        /* headers already rewritten: cannot pass it */
+	cnt->tcp_syn_refused++;
+	return XDP_TX;
+}
+
 /* DRAINING: may this out-of-dialog request still reach the server? */
 static __always_inline int drain_lets_through(struct sd_config *cfg,
 					      struct sd_result *r,
@@ -571,7 +732,25 @@ int sipdrain_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		}
 	}
+	__builtin_memset(&p, 0, sizeof(p));
 	k = parse_udp(ctx, &p);
+	if (k == L4_TCP) {
+		cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
+		cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
+		action = -1;
+		if (cnt && cfg && cfg->ntcp_ports)
+			action = tcp_refuse(ctx, &p, cfg, cnt);
+		if (action < 0) {
+			action = XDP_PASS;
+			if (cnt)
+				cnt->other_traffic++;
+		}
+		if (cfg_record_last) {
+			__builtin_memset(&r, 0, sizeof(r));
+			record_last(&r, action);
+		}
+		return action;
+	}
 	if (k != L4_UDP || !port_gated(p.dport)) {
 		cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
 		if (cnt) {
@@ -627,6 +806,10 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	}
 
 	r.verdict = decide(cfg, &r, cnt);
+	if (r.verdict == SD_V_REDIRECT && !guard_allows(cfg, &p)) {
+		r.verdict = SD_V_DROP;          /* over this source's reply rate */
+		cnt->guard_dropped++;
+	}
 	if (r.kind == SD_K_REQUEST)
 		count(cnt, SD_C_MV(r.method % SD_M_MAX, r.verdict));
 	/* what reaches the server (and every response) moves the call on */

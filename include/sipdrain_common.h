@@ -25,6 +25,7 @@
 #define SD_MAP_SCRATCH    sd_scratch      /* PERCPU_ARRAY[1] scanner buffer + state */
 #define SD_MAP_LAST       sd_last         /* ARRAY[1] last verdict (classify/tests only) */
 #define SD_MAP_RESPONDER  sd_responder    /* ARRAY[1] of struct sd_responder, written by `run` */
+#define SD_MAP_GUARD      sd_guard        /* LRU_HASH source -> struct sd_guard_state */
 #define SD_STR_(x) #x
 #define SD_STR(x) SD_STR_(x)
 
@@ -117,6 +118,27 @@ struct sd_config {
 	__u32 auth_grace_ms;            /* a 401/407 keeps an attempt alive this long */
 	__u64 dialog_idle_ns;           /* a dialog silent this long has ended */
 	char on_offline[256];           /* command `run` runs once when OFFLINE begins */
+	__u32 reply_rate;               /* answered requests per second per source (0: no limit) */
+	__u32 reply_burst;              /* ... and the burst allowed above that rate */
+	__u32 ntcp_ports;
+	__u16 tcp_ports[SD_MAX_PORTS];  /* SIP over TCP/TLS: new connections refused (RST) */
+};
+
+#define SD_DEFAULT_REPLY_RATE  1000
+#define SD_DEFAULT_REPLY_BURST 2000
+#define SD_GUARD_SOURCES       65536   /* sources the guard remembers (LRU) */
+
+/* A source of refused requests: an IPv4 address or an IPv6 /64. */
+struct sd_guard_key {
+	__u32 family;           /* 4 or 6 */
+	__u32 v4;               /* network order */
+	__u64 v6_prefix;        /* first 64 bits, as on the wire */
+};
+
+/* GCRA: the theoretical arrival time of the next answered request. */
+struct sd_guard_state {
+	__u64 tat_ns;
+	__u64 dropped;
 };
 
 #define SD_CF_NO_EARLY_OFFLINE 0x1      /* wait for the deadline even with no call left */
@@ -175,6 +197,9 @@ enum sd_offline_reason {
 	X(drain_allowed,      "out-of-dialog requests passed while DRAINING by method policy") \
 	X(drain_known_callid, "INVITEs passed while DRAINING: Call-ID already received") \
 	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded in the dialog table") \
+	X(guard_dropped,      "refusals over a source's --reply-rate: dropped, not answered") \
+	X(tcp_syn_refused,    "new TCP connections to a SIP TCP/TLS port refused with RST") \
+	X(tcp_passed,         "TCP segments to a SIP TCP/TLS port passed (connections up)") \
 	X(dialogs_early,      "dialogs that reached early (1xx with To tag)") \
 	X(dialogs_confirmed,  "dialogs confirmed (2xx to INVITE)") \
 	X(dialogs_ended,      "dialogs ended (BYE answered, final >= 300, CANCEL/487)") \

@@ -37,6 +37,9 @@ expect_error "run without iface"     "at least one interface" "$SD" run
 expect_error "run, no such interface" "no such interface: nosuch0" "$SD" run nosuch0
 expect_error "run, unsafe reason"    "invalid reason"    "$SD" run lo --reason 'a"b'
 expect_error "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coalesce-us x
+expect_error "bad reply rate"        "invalid reply-rate" "$SD" attach lo --reply-rate fast
+expect_error "bad tcp port"          "invalid port"      "$SD" attach lo --tcp-port 70000
+expect_error "bad pin dir"           "invalid pin directory" "$SD" --pin-dir relative/dir status
 expect_error "methods are case-sensitive" "unknown method" "$SD" drain --allow invite
 expect_error "bad retry-after"       "invalid retry-after" "$SD" drain --retry-after -5
 expect_error "bad deadline"          "invalid deadline"  "$SD" drain --deadline 10x

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf.h>
@@ -84,6 +85,13 @@ static int run_msg(const struct sd_wrap *w, const void *msg, size_t len, struct 
 		return -E2BIG;
 	err = sd_tester_run(&T, frame, flen, r);
 	return err;
+}
+
+/* msg is built before the call: its length is taken here, not in an
+ * argument list whose evaluation order C leaves open. */
+static int run_str(const struct sd_wrap *w, const char *msg, struct sd_result *r)
+{
+	return run_msg(w, msg, strlen(msg), r);
 }
 
 static void set_state(__u32 state, __u32 allow)
@@ -701,7 +709,7 @@ static void test_dialogs(void)
 	check(dstate("auth@x", &d) == SD_D_ATTEMPT && d.rejected_ns, "407: attempt not kept for a retry");
 	in(mk(m, "ACK", "<sip:b@198.18.0.2>;tag=a1", "auth@x"));
 	set_state(SD_DRAINING, 0);
-	run_msg(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "auth@x"), strlen(m), &r);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "auth@x"), &r);
 	check(r.verdict == SD_V_PASS, "the retry after 407 was refused during the drain");
 	check(dstate("auth@x", &d) == SD_D_ATTEMPT && !d.rejected_ns && d.hits == 2,
 	      "the retry did not renew the attempt");
@@ -709,15 +717,15 @@ static void test_dialogs(void)
 	expect_state("retry answered", "auth@x", SD_D_CONFIRMED);
 
 	/* an INVITE reusing the Call-ID of an ended call is a new call */
-	run_msg(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "busy@x"), strlen(m), &r);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "busy@x"), &r);
 	check(r.verdict == SD_V_REDIRECT, "INVITE on an ended Call-ID passed the drain");
 	/* a refused INVITE does not enter the table */
-	run_msg(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "refused@x"), strlen(m), &r);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "refused@x"), &r);
 	check(r.verdict == SD_V_REDIRECT && dstate("refused@x", &d) < 0, "refused INVITE recorded");
 	/* OFFLINE: responses are dropped, but still end the calls they end */
 	in(mk(m, "BYE", "<sip:b@198.18.0.2>;tag=a2", "auth@x"));
 	set_state(SD_OFFLINE, 0);
-	run_msg(&wraps[0], mkresp(m, 200, "BYE", "a2", "auth@x"), strlen(m), &r);
+	run_str(&wraps[0], mkresp(m, 200, "BYE", "a2", "auth@x"), &r);
 	check(r.verdict == SD_V_DROP, "OFFLINE response not dropped");
 	expect_state("OFFLINE 200/BYE still ends", "auth@x", SD_D_ENDED);
 	set_state(SD_SERVING, 0);
@@ -742,6 +750,177 @@ static void test_dialogs(void)
 	printf("dialogs: UAS, proxy, CANCEL/487, busy, 407 retry, re-INVITE, OFFLINE\n");
 }
 
+/* ---- reflection guard ------------------------------------------------ */
+static void test_guard(void)
+{
+	static char m[1024];
+	struct sd_counters c0, c1;
+	struct sd_result r;
+	int redirected = 0, dropped = 0;
+
+	cur_test = "guard";
+	sd_tester_reset(&T);
+	T.cfg.reply_rate = 10;
+	T.cfg.reply_burst = 5;
+	set_state(SD_DRAINING, 0);
+	sd_tester_counters(&T, &c0);
+	for (int i = 0; i < 20; i++) {
+		char cid[32];
+
+		snprintf(cid, sizeof(cid), "flood-%d@x", i);
+		run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", cid), &r);
+		redirected += r.verdict == SD_V_REDIRECT;
+		dropped += r.verdict == SD_V_DROP && r.xdp_action == XDP_DROP;
+	}
+	sd_tester_counters(&T, &c1);
+	check(redirected == 5 && dropped == 15, "one source, burst 5: %d answered, %d dropped",
+	      redirected, dropped);
+	check(c1.guard_dropped - c0.guard_dropped == 15, "guard_dropped %llu",
+	      (unsigned long long)(c1.guard_dropped - c0.guard_dropped));
+	/* another IPv4 source has its own bucket */
+	{
+		size_t fl;
+
+		mk(m, "INVITE", "<sip:b@x>", "other-src@x");
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[0], m, strlen(m));
+
+		frame[14 + 15] = 77;            /* 198.18.0.77 */
+		check(!sd_tester_run(&T, frame, fl, &r) && r.verdict == SD_V_REDIRECT,
+		      "a second source was limited by the first one's bucket");
+	}
+	/* IPv6: one bucket per /64 */
+	redirected = 0;
+	for (int i = 0; i < 8; i++) {
+		size_t fl;
+
+		mk(m, "INVITE", "<sip:b@x>", "v6@x");
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[1], m, strlen(m));
+
+		frame[14 + 8 + 15] = i;         /* 2001:2::<i>: same /64 */
+		sd_tester_run(&T, frame, fl, &r);
+		redirected += r.verdict == SD_V_REDIRECT;
+	}
+	check(redirected == 5, "IPv6 addresses of one /64 share a bucket (%d answered)", redirected);
+	{
+		size_t fl;
+
+		mk(m, "INVITE", "<sip:b@x>", "v6b@x");
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[1], m, strlen(m));
+
+		frame[14 + 8 + 7] = 9;          /* another /64 */
+		check(!sd_tester_run(&T, frame, fl, &r) && r.verdict == SD_V_REDIRECT,
+		      "another /64 was limited");
+	}
+	/* in-dialog requests are never limited */
+	for (int i = 0; i < 10; i++)
+		run_str(&wraps[0], mk(m, "BYE", "<sip:b@x>;tag=t", "limited-bye@x"), &r);
+	check(r.verdict == SD_V_PASS, "in-dialog BYE dropped by the guard");
+	T.cfg.reply_rate = 0;
+	T.cfg.reply_burst = 0;
+	set_state(SD_SERVING, 0);
+	printf("guard: per-source GCRA, IPv4 and IPv6 /64\n");
+}
+
+/* ---- TCP/TLS: a new connection while draining gets a RST ------------- */
+static __u16 csum_check(const __u8 *pseudo, size_t plen, const __u8 *hdr, size_t hlen)
+{
+	return sd_csum_fold(sd_csum_add(sd_csum_add(0, pseudo, plen), hdr, hlen));
+}
+
+static size_t tcp_frame(__u8 *f, int v6, __u8 flags)
+{
+	size_t l3 = v6 ? 40 : 20, n = 14 + l3 + 24;
+	__u8 *tcp = f + 14 + l3;
+
+	memset(f, 0, n);
+	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
+	f[12] = v6 ? 0x86 : 0x08, f[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		f[14] = 0x60;
+		f[14 + 5] = 24;                 /* payload length */
+		f[14 + 6] = 6, f[14 + 7] = 64;
+		inet_pton(AF_INET6, "2001:2::1", f + 14 + 8);
+		inet_pton(AF_INET6, "2001:2::2", f + 14 + 24);
+	} else {
+		f[14] = 0x45, f[14 + 3] = 44, f[14 + 8] = 64, f[14 + 9] = 6;
+		inet_pton(AF_INET, "198.18.0.1", f + 14 + 12);
+		inet_pton(AF_INET, "198.18.0.2", f + 14 + 16);
+	}
+	tcp[0] = 0xc3, tcp[1] = 0x50;           /* 50000 */
+	tcp[2] = 0x13, tcp[3] = 0xc4;           /* 5060 */
+	tcp[4] = 0x11, tcp[5] = 0x22, tcp[6] = 0x33, tcp[7] = 0x44;     /* seq */
+	tcp[12] = 6 << 4, tcp[13] = flags;
+	tcp[14] = 0xff, tcp[15] = 0xff;
+	tcp[20] = 2, tcp[21] = 4, tcp[22] = 0x05, tcp[23] = 0xb4;      /* MSS 1460 */
+	return n;
+}
+
+static void test_tcp(void)
+{
+	__u8 in[128], outf[256];
+	struct sd_result r;
+	size_t n, on;
+
+	cur_test = "tcp";
+	T.cfg.ntcp_ports = 1;
+	T.cfg.tcp_ports[0] = 5060;
+	for (int v6 = 0; v6 < 2; v6++) {
+		size_t l3 = v6 ? 40 : 20;
+		const __u8 *tcp = outf + 14 + l3;
+
+		set_state(SD_SERVING, 0);
+		n = tcp_frame(in, v6, 0x02);
+		check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_PASS,
+		      "v%d: SYN while serving not passed", v6 ? 6 : 4);
+		set_state(SD_DRAINING, 0);
+		on = sizeof(outf);
+		check(!sd_tester_run_out(&T, in, n, outf, &on, &r) && r.xdp_action == XDP_TX,
+		      "v%d: SYN while draining: action %u, want XDP_TX", v6 ? 6 : 4, r.xdp_action);
+		check(on == 14 + l3 + 20, "v%d: RST frame %zu bytes", v6 ? 6 : 4, on);
+		check(!memcmp(outf, in + 6, 6) && !memcmp(outf + 6, in, 6), "v%d: MACs not swapped",
+		      v6 ? 6 : 4);
+		check(tcp[13] == 0x14 && tcp[12] == 5 << 4 && tcp[0] == 0x13 && tcp[1] == 0xc4 &&
+		      tcp[2] == 0xc3 && tcp[3] == 0x50, "v%d: not a RST+ACK from 5060", v6 ? 6 : 4);
+		check(tcp[8] == 0x11 && tcp[9] == 0x22 && tcp[10] == 0x33 && tcp[11] == 0x45,
+		      "v%d: ack is not the SYN's seq + 1", v6 ? 6 : 4);
+		if (v6) {
+			__u8 ph[40] = { 0 };
+
+			memcpy(ph, outf + 14 + 8, 32);
+			ph[35] = 20, ph[39] = 6;
+			check(!memcmp(outf + 14 + 8, in + 14 + 24, 16), "v6: addresses not swapped");
+			check(csum_check(ph, 40, tcp, 20) == 0, "v6: TCP checksum wrong");
+		} else {
+			__u8 ph[12] = { 0 };
+
+			memcpy(ph, outf + 14 + 12, 8);
+			ph[9] = 6, ph[11] = 20;
+			check(!memcmp(outf + 14 + 12, in + 14 + 16, 4), "v4: addresses not swapped");
+			check(sd_csum_fold(sd_csum_add(0, outf + 14, 20)) == 0, "v4: IP checksum wrong");
+			check(csum_check(ph, 12, tcp, 20) == 0, "v4: TCP checksum wrong");
+		}
+		/* established segments pass */
+		n = tcp_frame(in, v6, 0x10);
+		check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_PASS,
+		      "v%d: ACK segment while draining not passed", v6 ? 6 : 4);
+		n = tcp_frame(in, v6, 0x12);    /* SYN+ACK: not a new connection */
+		check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_PASS,
+		      "v%d: SYN+ACK refused", v6 ? 6 : 4);
+		set_state(SD_OFFLINE, 0);
+		n = tcp_frame(in, v6, 0x02);
+		check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_TX,
+		      "v%d: SYN while offline not refused", v6 ? 6 : 4);
+	}
+	/* another TCP port is not ours */
+	T.cfg.tcp_ports[0] = 5061;
+	set_state(SD_DRAINING, 0);
+	n = tcp_frame(in, 0, 0x02);
+	check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_PASS, "SYN to another port refused");
+	T.cfg.ntcp_ports = 0;
+	set_state(SD_SERVING, 0);
+	printf("tcp: RST for new connections while draining, IPv4 and IPv6\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -755,6 +934,8 @@ int main(int argc, char **argv)
 	test_non_sip();
 	test_jumbo();
 	test_dialogs();
+	test_guard();
+	test_tcp();
 	test_corpus(argv[2]);
 	test_rfc4475(argv[1]);
 	sd_tester_close(&T);

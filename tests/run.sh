@@ -40,6 +40,8 @@ run e2e-responder bash tests/e2e_responder.sh
 run e2e-drain   bash tests/e2e_drain.sh
 run e2e-lab     bash tests/e2e_lab.sh
 run e2e-pool    bash tests/e2e_pool.sh
+run e2e-faults  bash tests/e2e_faults.sh
+run fuzz        tests/fuzz/run.sh 20
 
 echo "== total"
 echo "$total_pass passed, $total_fail failed"

@@ -191,6 +191,10 @@ int sd_attach(const struct sd_attach_opts *o)
 	cfg.nifaces = o->nifaces;
 	cfg.max_dialogs = max_dialogs;
 	cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
+	cfg.reply_rate = o->no_reply_limit ? 0 : o->reply_rate ?: SD_DEFAULT_REPLY_RATE;
+	cfg.reply_burst = o->reply_burst ?: (o->reply_rate ? 2 * o->reply_rate : SD_DEFAULT_REPLY_BURST);
+	cfg.ntcp_ports = o->ntcp_ports;
+	memcpy(cfg.tcp_ports, o->tcp_ports, sizeof(cfg.tcp_ports));
 	cfg.dialog_idle_ns = (o->dialog_idle_s ?: SD_DEFAULT_DIALOG_IDLE_S) * 1000000000ULL;
 	err = sd_config_set(bpf_map__fd(skel->maps.sd_config), &cfg);
 	if (err) {
@@ -274,4 +278,18 @@ int sd_detach(char **ifnames, int n)
 out:
 	close(fd);
 	return err ?: rc;
+}
+
+void sd_detach_config(const struct sd_config *cfg)
+{
+	char name[IF_NAMESIZE];
+
+	for (int s = 0; s < SD_MAX_IFACES; s++) {
+		if (!cfg->ifindex[s])
+			continue;
+		if (!if_indextoname(cfg->ifindex[s], name))
+			snprintf(name, sizeof(name), "if%u", cfg->ifindex[s] % 100000u);
+		if (!detach_ifindex(cfg->ifindex[s], name))
+			pr_info("%s: sipdrain detached\n", name);
+	}
 }

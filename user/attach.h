@@ -3,7 +3,9 @@
 #ifndef SD_ATTACH_H
 #define SD_ATTACH_H
 
+#include <stdbool.h>
 #include <linux/types.h>
+#include "sipdrain_common.h"
 
 struct sd_attach_opts {
 	char **ifnames;
@@ -13,6 +15,11 @@ struct sd_attach_opts {
 	int mode;               /* enum xdp_attach_mode */
 	__u32 max_dialogs;      /* 0: default */
 	__u32 dialog_idle_s;    /* 0: default (2 h) */
+	__u32 reply_rate;       /* answered requests/s per source; 0: default */
+	__u32 reply_burst;
+	bool no_reply_limit;
+	__u16 tcp_ports[SD_MAX_PORTS];
+	__u32 ntcp_ports;
 };
 
 /* Load once, attach to each interface, pin; one line on failure (and
@@ -22,6 +29,10 @@ int sd_attach(const struct sd_attach_opts *o);
 /* Detach from the named interfaces (all when n == 0); with the last one
  * the pins go.  0 or -errno (one line printed). */
 int sd_detach(char **ifnames, int n);
+
+/* Detach from the interfaces a config names, without the pins (they
+ * are gone: removed, or bpffs unmounted under a running `run`). */
+void sd_detach_config(const struct sd_config *cfg);
 
 const char *sd_mode_name(__u32 mode);
 

@@ -23,6 +23,12 @@ static const char attach_usage[] =
 	"  -m, --mode MODE       native or skb (default: native, else skb)\n"
 	"  -d, --max-dialogs N   size of the dialog table (default 262144)\n"
 	"  -I, --dialog-idle DURATION  a call silent this long has ended (default 2h)\n"
+	"  -r, --reply-rate PPS  503s per second per source address (IPv6: per /64)\n"
+	"                        before the gate drops instead of answering\n"
+	"                        (default 1000; 0 or off: no limit)\n"
+	"  -b, --reply-burst N   burst above that rate (default 2 x rate)\n"
+	"  -T, --tcp-port N      SIP over TCP/TLS port (repeatable, e.g. 5060, 5061):\n"
+	"                        while draining, new connections get a RST at once\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"Example: sipdrain attach eth0 --port 5060 --port 5080\n";
@@ -57,6 +63,22 @@ int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports)
 			return SD_EXIT_USAGE;
 		o->max_dialogs = v;
 		return 0;
+	case 'T':
+		return sd_add_port(o->tcp_ports, &o->ntcp_ports, optarg) ? 0 : SD_EXIT_USAGE;
+	case 'r':
+		if (!strcmp(optarg, "0") || !strcmp(optarg, "off")) {
+			o->no_reply_limit = true;
+			return 0;
+		}
+		if (!sd_parse_uint("reply-rate", optarg, 1, 10000000, &v))
+			return SD_EXIT_USAGE;
+		o->reply_rate = v;
+		return 0;
+	case 'b':
+		if (!sd_parse_uint("reply-burst", optarg, 1, 100000000, &v))
+			return SD_EXIT_USAGE;
+		o->reply_burst = v;
+		return 0;
 	case 'I': {
 		__u64 ns = sd_parse_duration(optarg);
 
@@ -79,6 +101,9 @@ int cmd_attach(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-dialogs", required_argument, NULL, 'd' },
 		{ "dialog-idle", required_argument, NULL, 'I' },
+		{ "reply-rate", required_argument, NULL, 'r' },
+		{ "reply-burst", required_argument, NULL, 'b' },
+		{ "tcp-port", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -87,7 +112,7 @@ int cmd_attach(int argc, char **argv)
 	int opt, rc;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:I:h", opts, attach_usage)) != -1)
+	while ((opt = sd_getopt(argc, argv, "p:m:d:I:r:b:T:h", opts, attach_usage)) != -1)
 		if ((rc = sd_parse_attach_opt(opt, &o, ports)))
 			return rc;
 	if (optind >= argc) {

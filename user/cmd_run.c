@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <string.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
@@ -34,6 +35,7 @@ static const char run_usage[] =
 	"  -m, --mode MODE       as for attach\n"
 	"  -d, --max-dialogs N   as for attach\n"
 	"  -I, --dialog-idle DURATION  as for attach\n"
+	"  -r, --reply-rate PPS, -b, --reply-burst N, -T, --tcp-port N   as for attach\n"
 	"  -k, --keep-on-exit    leave the gate attached and enforcing on exit\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
@@ -102,6 +104,9 @@ int cmd_run(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-dialogs", required_argument, NULL, 'd' },
 		{ "dialog-idle", required_argument, NULL, 'I' },
+		{ "reply-rate", required_argument, NULL, 'r' },
+		{ "reply-burst", required_argument, NULL, 'b' },
+		{ "tcp-port", required_argument, NULL, 'T' },
 		{ "keep-on-exit", no_argument, NULL, 'k' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "server", required_argument, NULL, 'S' },
@@ -119,12 +124,14 @@ int cmd_run(int argc, char **argv)
 	const char *metrics = NULL;
 	int mfd = -1;
 	struct timespec last_agent = { 0 };
+	struct sd_config last_cfg;
+	bool pins_lost = false;
 	__u16 ports[SD_MAX_PORTS];
 	int opt, rc, err;
 	struct timespec last = { 0 }, now;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:I:kR:S:c:M:h", opts, run_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "p:m:d:I:r:b:T:kR:S:c:M:h", opts, run_usage)) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = true;
@@ -213,9 +220,16 @@ int cmd_run(int argc, char **argv)
 		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
 			sd_responder_tick(&r);
 			last = now;
+			/* the gate runs on without its pins, but nobody can see it */
+			if (!pins_lost && !sd_is_attached()) {
+				pins_lost = true;
+				pr_warn("the pins under %s are gone (removed, or bpffs unmounted): the gate "
+					"keeps enforcing until this process exits; status and drain cannot "
+					"reach it\n", sd_pin_dir);
+			}
 		}
 		/* the drain's clock: only while a deadline runs */
-		if (r.cfg->state == SD_DRAINING && r.cfg->deadline_ns &&
+		if (!pins_lost && r.cfg->state == SD_DRAINING && r.cfg->deadline_ns &&
 		    (now.tv_sec - last_agent.tv_sec) * 1000 +
 		    (now.tv_nsec - last_agent.tv_nsec) / 1000000 >= 250) {
 			sd_agent_tick(NULL);
@@ -223,9 +237,15 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
+	memcpy(&last_cfg, (const void *)r.cfg, sizeof(last_cfg));
 	sd_responder_close(&r);
 	if (mfd >= 0)
 		close(mfd);
+	if (!keep && !sd_is_attached()) {
+		/* pins gone: still take the gate off the interfaces we know */
+		sd_detach_config(&last_cfg);
+		return SD_EXIT_OK;
+	}
 	if (!keep && sd_detach(NULL, 0))
 		return SD_EXIT_ERR;
 	if (keep)

@@ -89,7 +89,11 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 	printf("],\"ports\":[");
 	for (__u32 i = 0; i < cfg->nports && i < SD_MAX_PORTS; i++)
 		printf("%s%u", i ? "," : "", cfg->ports[i]);
-	printf("],\"interfaces\":[");
+	printf("],\"tcp_ports\":[");
+	for (__u32 i = 0; i < cfg->ntcp_ports && i < SD_MAX_PORTS; i++)
+		printf("%s%u", i ? "," : "", cfg->tcp_ports[i]);
+	printf("],\"reply_rate\":%u,\"reply_burst\":%u,\"interfaces\":[", cfg->reply_rate,
+	       cfg->reply_burst);
 	sep = "";
 	for (int i = 0; i < SD_MAX_IFACES; i++) {
 		if (!cfg->ifindex[i])
@@ -172,6 +176,16 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 	printf("\nports       ");
 	for (__u32 i = 0; i < cfg->nports && i < SD_MAX_PORTS; i++)
 		printf(" %u", cfg->ports[i]);
+	if (cfg->ntcp_ports) {
+		printf(" (UDP); TCP/TLS, new connections refused while draining:");
+		for (__u32 i = 0; i < cfg->ntcp_ports && i < SD_MAX_PORTS; i++)
+			printf(" %u", cfg->tcp_ports[i]);
+	}
+	if (cfg->reply_rate)
+		printf("\nguard        at most %u 503s/s per source, burst %u (%llu dropped)",
+		       cfg->reply_rate, cfg->reply_burst, (unsigned long long)s->cnt.guard_dropped);
+	else
+		printf("\nguard        off (no limit on 503s per source)");
 	printf("\nresponder    %s", s->responder_alive ? "running" :
 	       "NOT RUNNING (refused requests reach the server)");
 	if (s->responder_alive)

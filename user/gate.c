@@ -145,7 +145,7 @@ static struct bpf_map *pinned_maps(struct sipdrain *skel, int i)
 {
 	struct bpf_map *maps[] = {
 		skel->maps.sd_config, skel->maps.sd_counters, skel->maps.sd_dialogs,
-		skel->maps.sd_xsks, skel->maps.sd_responder,
+		skel->maps.sd_xsks, skel->maps.sd_responder, skel->maps.sd_guard,
 	};
 	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
 }
@@ -163,6 +163,7 @@ int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
 			return err;
 		}
+		chmod(path, 0600);      /* the gate's state is root's alone */
 	}
 	snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, SD_PROG_PIN);
 	if (bpf_obj_pin(prog_fd, path)) {
@@ -170,12 +171,15 @@ int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
 		return err;
 	}
+	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, SD_PROG_EGRESS_PIN);
 	if (bpf_obj_pin(egress_fd, path)) {
 		err = -errno;
 		pr_warn("cannot pin %s: %s\n", path, strerror(errno));
 		return err;
 	}
+	chmod(path, 0600);
+	chmod(sd_pin_dir, 0700);
 	return 0;
 }
 
@@ -183,7 +187,8 @@ void sd_unpin_all(void)
 {
 	static const char *const names[] = {
 		SD_STR(SD_MAP_CONFIG), SD_STR(SD_MAP_COUNTERS), SD_STR(SD_MAP_DIALOGS),
-		SD_STR(SD_MAP_XSKS), SD_STR(SD_MAP_RESPONDER), SD_PROG_PIN, SD_PROG_EGRESS_PIN,
+		SD_STR(SD_MAP_XSKS), SD_STR(SD_MAP_RESPONDER), SD_STR(SD_MAP_GUARD), SD_PROG_PIN,
+		SD_PROG_EGRESS_PIN,
 	};
 	char path[256];
 

@@ -84,12 +84,14 @@ int sd_tester_apply(struct sd_tester *t)
 	return sd_config_set(t->cfg_fd, &t->cfg);
 }
 
-static int run_prog(struct sd_tester *t, int fd, const void *frame, size_t len,
-		    struct sd_result *r)
+static int run_prog_out(struct sd_tester *t, int fd, const void *frame, size_t len,
+			void *out, size_t *out_len, struct sd_result *r)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = frame,
 		    .data_size_in = len,
+		    .data_out = out,
+		    .data_size_out = out ? *out_len : 0,
 		    .repeat = 1);
 	struct sd_result before;
 	__u32 zero = 0;
@@ -103,7 +105,21 @@ static int run_prog(struct sd_tester *t, int fd, const void *frame, size_t len,
 	if (r->seq == before.seq)       /* the program did not record: a bug */
 		return -EIO;
 	r->xdp_action = opts.retval;
+	if (out_len)
+		*out_len = opts.data_size_out;
 	return 0;
+}
+
+static int run_prog(struct sd_tester *t, int fd, const void *frame, size_t len,
+		    struct sd_result *r)
+{
+	return run_prog_out(t, fd, frame, len, NULL, NULL, r);
+}
+
+int sd_tester_run_out(struct sd_tester *t, const void *frame, size_t len,
+		      void *out, size_t *out_len, struct sd_result *r)
+{
+	return run_prog_out(t, t->prog_fd, frame, len, out, out_len, r);
 }
 
 int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,

@@ -25,6 +25,9 @@ int sd_tester_apply(struct sd_tester *t);
 /* Run one frame; fills *r (r->xdp_action is the program's return). */
 int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
 		  struct sd_result *r);
+/* The same, keeping the frame as the program left it (XDP_TX). */
+int sd_tester_run_out(struct sd_tester *t, const void *frame, size_t len,
+		      void *out, size_t *out_len, struct sd_result *r);
 /* The same through the TC egress program (what the server sends). */
 int sd_tester_run_egress(struct sd_tester *t, const void *frame, size_t len,
 			 struct sd_result *r);
