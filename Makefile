@@ -22,7 +22,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 USER_SRC := $(wildcard user/*.c)
 LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
 LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
-HDRS     := $(wildcard include/*.h user/*.h)
+HDRS     := $(wildcard include/*.h user/*.h tests/*.h)
 TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs
 
 .PHONY: all compile deps test clean install bench demo fuzz fuzz-bins

@@ -216,6 +216,30 @@ struct l4 {
 
 enum { L4_OTHER, L4_UDP, L4_FRAGMENT, L4_BAD, L4_TCP };
 
+/* Ethernet and up to two VLAN tags (802.1Q, 802.1ad): the ethertype
+ * behind them in *proto and its offset in *off; -1 if truncated. */
+static __always_inline int parse_eth(void *data, void *data_end, __u32 *off, __u16 *proto)
+{
+	struct ethhdr *eth = data;
+	__u32 o = sizeof(*eth), i;
+	__u16 p;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	p = eth->h_proto;
+	for (i = 0; i < 2; i++) {
+		if (p != bpf_htons(ETH_P_8021Q) && p != bpf_htons(ETH_P_8021AD))
+			break;
+		if (data + o + VLAN_HLEN > data_end)
+			return -1;
+		p = *(__u16 *)(data + o + 2);
+		o += VLAN_HLEN;
+	}
+	*off = o;
+	*proto = p;
+	return 0;
+}
+
 /* Ethernet, up to two VLAN tags, IPv4 (any IHL) or IPv6 (hop-by-hop,
  * routing and destination options skipped), UDP.  No map is touched:
  * traffic that is not UDP leaves after this and one counter. */
@@ -223,23 +247,13 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	__u32 off = sizeof(*eth), l4off, i;
+	__u32 off, l4off, i;
 	struct udphdr *udp;
 	__u16 proto;
 	__u8 nexthdr;
 
-	if ((void *)(eth + 1) > data_end)
+	if (parse_eth(data, data_end, &off, &proto))
 		return L4_BAD;
-	proto = eth->h_proto;
-	for (i = 0; i < 2; i++) {
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if (data + off + VLAN_HLEN > data_end)
-			return L4_BAD;
-		proto = *(__u16 *)(data + off + 2);
-		off += VLAN_HLEN;
-	}
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + off;
 
@@ -837,8 +851,7 @@ int sipdrain_egress(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	__u32 zero = 0, off = sizeof(*eth), l4off, i, n;
+	__u32 zero = 0, off, l4off, n;
 	struct sd_counters *cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
 	struct sd_config *cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
 	struct sd_result r = {};
@@ -850,17 +863,8 @@ int sipdrain_egress(struct __sk_buff *skb)
 	if (!cnt || !cfg)
 		return TC_ACT_OK;
 	count(cnt, SD_C_egress_packets);
-	if ((void *)(eth + 1) > data_end)
+	if (parse_eth(data, data_end, &off, &proto))
 		goto out;
-	proto = eth->h_proto;
-	for (i = 0; i < 2; i++) {
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if (data + off + VLAN_HLEN > data_end)
-			goto out;
-		proto = *(__u16 *)(data + off + 2);
-		off += VLAN_HLEN;
-	}
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data + off;
 

@@ -22,25 +22,8 @@
 #include "packet.h"
 #include "sip_scan.h"
 #include "tester.h"
+#include "check.h"
 
-static int n_pass, n_fail;
-static const char *cur_test;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		n_pass++;
-		return;
-	}
-	n_fail++;
-	fprintf(stderr, "FAIL [%s] ", cur_test);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static __u64 fnv1a(const char *s)
 {

@@ -22,24 +22,8 @@
 #include "sip_reply.h"
 #include "sip_scan.h"
 #include "tester.h"
+#include "check.h"
 
-static int n_pass, n_fail;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		n_pass++;
-		return;
-	}
-	n_fail++;
-	fprintf(stderr, "FAIL ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static struct sd_peer v4(const char *ip, __u16 port)
 {

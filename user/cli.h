@@ -42,5 +42,7 @@ bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg);
 struct sd_attach_opts;
 /* -p/-m/-d of attach and run; 0, or an exit code after one line. */
 int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports);
+/* The IFACE... operands of attach and run. */
+int sd_take_ifaces(int argc, char **argv, const char *cmd, struct sd_attach_opts *o);
 
 #endif

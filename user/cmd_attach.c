@@ -94,6 +94,28 @@ int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports)
 	return SD_EXIT_USAGE;
 }
 
+/* The IFACE... operands of attach and run: 0, or an exit code after one
+ * line. */
+int sd_take_ifaces(int argc, char **argv, const char *cmd, struct sd_attach_opts *o)
+{
+	if (optind >= argc) {
+		pr_warn("%s: name at least one interface (see 'sipdrain %s --help')\n", cmd, cmd);
+		return SD_EXIT_USAGE;
+	}
+	if (argc - optind > SD_MAX_IFACES) {
+		pr_warn("at most %d interfaces\n", SD_MAX_IFACES);
+		return SD_EXIT_USAGE;
+	}
+	o->ifnames = argv + optind;
+	o->nifaces = argc - optind;
+	for (int i = 0; i < o->nifaces; i++)
+		if (!if_nametoindex(o->ifnames[i])) {
+			pr_warn("no such interface: %s\n", o->ifnames[i]);
+			return SD_EXIT_ERR;
+		}
+	return 0;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -115,21 +137,8 @@ int cmd_attach(int argc, char **argv)
 	while ((opt = sd_getopt(argc, argv, "p:m:d:I:r:b:T:h", opts, attach_usage)) != -1)
 		if ((rc = sd_parse_attach_opt(opt, &o, ports)))
 			return rc;
-	if (optind >= argc) {
-		pr_warn("attach: name at least one interface (see 'sipdrain attach --help')\n");
-		return SD_EXIT_USAGE;
-	}
-	if (argc - optind > SD_MAX_IFACES) {
-		pr_warn("at most %d interfaces\n", SD_MAX_IFACES);
-		return SD_EXIT_USAGE;
-	}
-	o.ifnames = argv + optind;
-	o.nifaces = argc - optind;
-	for (int i = 0; i < o.nifaces; i++)
-		if (!if_nametoindex(o.ifnames[i])) {
-			pr_warn("no such interface: %s\n", o.ifnames[i]);
-			return SD_EXIT_ERR;
-		}
+	if ((rc = sd_take_ifaces(argc, argv, "attach", &o)))
+		return rc;
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 	return sd_attach(&o) ? SD_EXIT_ERR : SD_EXIT_OK;

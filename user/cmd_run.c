@@ -158,21 +158,8 @@ int cmd_run(int argc, char **argv)
 				return rc;
 		}
 	}
-	if (optind >= argc) {
-		pr_warn("run: name at least one interface (see 'sipdrain run --help')\n");
-		return SD_EXIT_USAGE;
-	}
-	if (argc - optind > SD_MAX_IFACES) {
-		pr_warn("at most %d interfaces\n", SD_MAX_IFACES);
-		return SD_EXIT_USAGE;
-	}
-	o.ifnames = argv + optind;
-	o.nifaces = argc - optind;
-	for (int i = 0; i < o.nifaces; i++)
-		if (!if_nametoindex(o.ifnames[i])) {
-			pr_warn("no such interface: %s\n", o.ifnames[i]);
-			return SD_EXIT_ERR;
-		}
+	if ((rc = sd_take_ifaces(argc, argv, "run", &o)))
+		return rc;
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 
