@@ -157,28 +157,15 @@ static long scan_cb(__u32 i, void *data)
 			s->pos = pos;
 			return 0;
 		}
-	} else if (sd_scan_in_angle(s)) {
+	} else if (sd_scan_in_angle(s) || sd_scan_skippable(s)) {
+		/* inside <...> of To '>' ends the run; elsewhere the line end */
+		__u8 stop = sd_scan_in_angle(s) ? '>' : '\n';
+
 		for (k = 0; k < SKIP_WORDS && pos + 8 <= end; k++) {
 			__u64 w, m;
 
 			__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
-			m = sd_word_find4(w, '>', '\r', '\n', '\n');
-			if (m) {
-				pos += sd_first_flagged(m);
-				break;
-			}
-			pos += 8;
-		}
-		if (pos >= end) {
-			s->pos = pos;
-			return 1;
-		}
-	} else if (sd_scan_skippable(s)) {
-		for (k = 0; k < SKIP_WORDS && pos + 8 <= end; k++) {
-			__u64 w, m;
-
-			__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
-			m = sd_word_eol(w);
+			m = sd_word_find4(w, stop, '\r', '\n', '\n');
 			if (m) {
 				pos += sd_first_flagged(m);
 				break;

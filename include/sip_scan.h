@@ -558,18 +558,9 @@ static __always_inline int sd_scan_in_callid(const struct sd_scan *s)
 	return s->st == SD_ST_VALUE && s->hdr == SD_H_CALLID && s->sub == SD_CV_IN && !s->cr;
 }
 
-/* Bit 7 of each byte of w that is CR or LF is set in the result, and
- * possibly bits above the first such byte, never below (the classic
+/* Bit 7 of each byte of w equal to a, b, c or d is set in the result,
+ * and possibly bits above the first such byte, never below (the classic
  * has-zero-byte test, exact up to the first match). */
-static __always_inline __u64 sd_word_eol(__u64 w)
-{
-	__u64 lf = w ^ 0x0a0a0a0a0a0a0a0aULL, cr = w ^ 0x0d0d0d0d0d0d0d0dULL;
-	__u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-
-	return (((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs;
-}
-
-/* Bit 7 of each byte of w equal to a, b, c or d (exact up to the first). */
 static __always_inline __u64 sd_word_find4(__u64 w, __u8 a, __u8 b, __u8 c, __u8 d)
 {
 	__u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
@@ -579,7 +570,7 @@ static __always_inline __u64 sd_word_find4(__u64 w, __u8 a, __u8 b, __u8 c, __u8
 		((xd - ones) & ~xd)) & highs;
 }
 
-/* Index (0-7) of the first byte flagged in a non-zero sd_word_eol()
+/* Index (0-7) of the first byte flagged in a non-zero sd_word_find4()
  * result, in memory order (little-endian); no ctz instruction in BPF. */
 static __always_inline __u32 sd_first_flagged(__u64 m)
 {

@@ -39,6 +39,17 @@ int sd_getopt(int argc, char **argv, const char *shortopts,
 	      const struct option *longopts, const char *usage);
 /* --port parsing into a list without duplicates. */
 bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg);
+/* The long options attach and run share (sd_parse_attach_opt). */
+#define SD_ATTACH_LONGOPTS \
+	{ "port", required_argument, NULL, 'p' }, \
+	{ "mode", required_argument, NULL, 'm' }, \
+	{ "max-dialogs", required_argument, NULL, 'd' }, \
+	{ "dialog-idle", required_argument, NULL, 'I' }, \
+	{ "reply-rate", required_argument, NULL, 'r' }, \
+	{ "reply-burst", required_argument, NULL, 'b' }, \
+	{ "tcp-port", required_argument, NULL, 'T' }
+#define SD_ATTACH_SHORTOPTS "p:m:d:I:r:b:T:"
+
 struct sd_attach_opts;
 /* -p/-m/-d of attach and run; 0, or an exit code after one line. */
 int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports);

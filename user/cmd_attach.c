@@ -119,13 +119,7 @@ int sd_take_ifaces(int argc, char **argv, const char *cmd, struct sd_attach_opts
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "max-dialogs", required_argument, NULL, 'd' },
-		{ "dialog-idle", required_argument, NULL, 'I' },
-		{ "reply-rate", required_argument, NULL, 'r' },
-		{ "reply-burst", required_argument, NULL, 'b' },
-		{ "tcp-port", required_argument, NULL, 'T' },
+		SD_ATTACH_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -134,7 +128,7 @@ int cmd_attach(int argc, char **argv)
 	int opt, rc;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:I:r:b:T:h", opts, attach_usage)) != -1)
+	while ((opt = sd_getopt(argc, argv, SD_ATTACH_SHORTOPTS "h", opts, attach_usage)) != -1)
 		if ((rc = sd_parse_attach_opt(opt, &o, ports)))
 			return rc;
 	if ((rc = sd_take_ifaces(argc, argv, "attach", &o)))

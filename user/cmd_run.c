@@ -100,13 +100,7 @@ static int check_adopt(char **ifnames, int n)
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "max-dialogs", required_argument, NULL, 'd' },
-		{ "dialog-idle", required_argument, NULL, 'I' },
-		{ "reply-rate", required_argument, NULL, 'r' },
-		{ "reply-burst", required_argument, NULL, 'b' },
-		{ "tcp-port", required_argument, NULL, 'T' },
+		SD_ATTACH_LONGOPTS,
 		{ "keep-on-exit", no_argument, NULL, 'k' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "server", required_argument, NULL, 'S' },
@@ -131,7 +125,7 @@ int cmd_run(int argc, char **argv)
 	struct timespec last = { 0 }, now;
 
 	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, "p:m:d:I:r:b:T:kR:S:c:M:h", opts, run_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, SD_ATTACH_SHORTOPTS "kR:S:c:M:h", opts, run_usage)) != -1) {
 		switch (opt) {
 		case 'k':
 			keep = true;
