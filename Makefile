@@ -93,6 +93,8 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(HDRS)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) -o $@ $(LDLIBS)
 
 fuzz-bins: $(FUZZ_BIN)
+# kept between runs: make would delete them as intermediates
+.SECONDARY: $(FUZZ_LIB)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory compile fuzz-bins
