@@ -35,7 +35,7 @@ compile: $(BIN) $(TEST_BIN) $(BUILD)/trivial.bpf.o
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
-	python3 python3-prometheus-client pkg-config gcc make util-linux \
+	python3 python3-prometheus-client pkg-config gcc make util-linux procps \
 	libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
