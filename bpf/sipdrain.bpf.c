@@ -266,17 +266,22 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 			return L4_BAD;
 		nexthdr = ip6->nexthdr;
 		l4off = off + sizeof(*ip6);
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 8; i++) {
 			__u8 eh[2];
 
 			if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
 			    nexthdr != IPPROTO_DSTOPTS)
 				break;
-			if (bpf_xdp_load_bytes(ctx, l4off & 0xffff, eh, 2))
+			if (l4off > 0xffff || bpf_xdp_load_bytes(ctx, l4off, eh, 2))
 				return L4_BAD;
 			nexthdr = eh[0];
 			l4off += (eh[1] + 1) * 8;
 		}
+		/* a chain longer than we walk: counted as malformed, never
+		 * read at a wrong offset */
+		if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+		    nexthdr == IPPROTO_DSTOPTS || l4off > 0xffff)
+			return L4_BAD;
 		if (nexthdr == IPV6_FRAG)
 			return L4_FRAGMENT;
 		p->l3 = 6;
@@ -292,13 +297,22 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 	} else {
 		return L4_OTHER;
 	}
-	l4off &= 0x3ff;
-	udp = data + l4off;
-	if ((void *)(udp + 1) > data_end)
-		return L4_BAD;
-	p->dport = bpf_ntohs(udp->dest);
+	if (l4off > 0x3ff - sizeof(*udp)) {
+		/* far behind extension headers: read, not indexed */
+		struct udphdr uh;
+
+		if (bpf_xdp_load_bytes(ctx, l4off, &uh, sizeof(uh)))
+			return L4_BAD;
+		p->dport = bpf_ntohs(uh.dest);
+		p->len = bpf_ntohs(uh.len);
+	} else {
+		udp = data + l4off;
+		if ((void *)(udp + 1) > data_end)
+			return L4_BAD;
+		p->dport = bpf_ntohs(udp->dest);
+		p->len = bpf_ntohs(udp->len);
+	}
 	p->off = l4off + sizeof(*udp);
-	p->len = bpf_ntohs(udp->len);
 	return L4_UDP;
 }
 
@@ -534,6 +548,19 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		cnt->tcp_passed++;
 		return -1;
 	}
+	/* everything decided before the first write: a segment we leave to
+	 * the server must reach it untouched */
+	if (p->l3 == 4) {
+		struct iphdr *ip4 = data + (p->l3off & 0x3ff);
+
+		if ((void *)(ip4 + 1) > data_end || ip4->ihl != 5)
+			return -1;      /* IP options: leave it to the server */
+	} else {
+		struct ipv6hdr *ip6c = data + (p->l3off & 0x3ff);
+
+		if ((void *)(ip6c + 1) > data_end)
+			return -1;
+	}
 	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
@@ -555,8 +582,8 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		struct { __be32 s, d; __u8 z, proto; __be16 len; } ph;
 		__be32 a;
 
-		if ((void *)(ip + 1) > data_end || ip->ihl != 5)
-			return -1;      /* options: leave it to the server */
+		if ((void *)(ip + 1) > data_end)
+			return XDP_DROP;        /* checked above: cannot happen */
 		a = ip->saddr;
 		ip->saddr = ip->daddr;
 		ip->daddr = a;
@@ -579,7 +606,7 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		struct in6_addr a;
 
 		if ((void *)(ip6 + 1) > data_end)
-			return -1;
+			return XDP_DROP;        /* checked above: cannot happen */
 		a = ip6->saddr;
 		ip6->saddr = ip6->daddr;
 		ip6->daddr = a;
@@ -616,7 +643,9 @@ static __always_inline int drain_lets_through(struct sd_config *cfg,
 	 * the server already received */
 	if (r->method == SD_M_INVITE && (r->flags & SD_F_CALLID)) {
 		d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
-		if (d && d->state != SD_D_ENDED) {
+		/* ended, or its 401/407 retry window or idle time passed:
+		 * the same rules as `status` */
+		if (d && sd_dialog_effective(d, bpf_ktime_get_ns(), cfg) != SD_D_ENDED) {
 			count(cnt, SD_C_drain_known_callid);
 			return 1;
 		}

@@ -37,7 +37,8 @@
 /* AF_XDP frames are 4 KiB; the kernel keeps 256 bytes of headroom.  A
  * longer datagram is not redirected (it passes, counted as fallback). */
 #define SD_XSK_FRAME_SIZE 4096
-#define SD_XSK_MAX_PACKET 3800
+/* 4096 - 256 headroom, less the 256 bytes a reply may add */
+#define SD_XSK_MAX_PACKET 3584
 /* Bytes of UDP payload the scanner may examine.  Covers the whole header
  * section of any datagram up to 1500 bytes (and a long one, e.g. RFC 4475
  * longreq, whose To/Call-ID end before 2 KiB).  Power of two: offsets are
@@ -283,6 +284,30 @@ struct sd_dialog {
 	__u32 state;            /* enum sd_dialog_state */
 	__u32 hits;             /* INVITEs with this Call-ID seen */
 };
+
+/* The state a dialog is really in, both sides agree: an attempt refused
+ * 401/407 and not retried within the grace, an unanswered INVITE or BYE
+ * after 32 s, or any dialog silent for dialog_idle, has ended. */
+static inline int sd_dialog_effective(const struct sd_dialog *d, __u64 now,
+				      const struct sd_config *cfg)
+{
+	__u64 idle = now > d->last_ns ? now - d->last_ns : 0;
+	__u64 grace = (__u64)(cfg->auth_grace_ms ? cfg->auth_grace_ms : SD_DEFAULT_AUTH_GRACE_MS) *
+		      1000000ULL;
+	__u64 max_idle = cfg->dialog_idle_ns ? cfg->dialog_idle_ns :
+			 SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
+
+	if (d->state >= SD_D_ENDED)
+		return SD_D_ENDED;
+	if (d->rejected_ns && now > d->rejected_ns && now - d->rejected_ns > grace)
+		return SD_D_ENDED;
+	if ((d->state == SD_D_ATTEMPT || d->state == SD_D_CLOSING) &&
+	    idle > SD_TRANSACTION_TIMEOUT_NS)
+		return SD_D_ENDED;
+	if (idle > max_idle)
+		return SD_D_ENDED;
+	return d->state;
+}
 
 /* ---- scanner result -------------------------------------------------- */
 /* What the scanner learnt of one datagram (see include/sip_scan.h). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/bpf.h>
@@ -904,6 +905,91 @@ static void test_tcp(void)
 	printf("tcp: RST for new connections while draining, IPv4 and IPv6\n");
 }
 
+/* ---- findings of a review, kept as regressions ------------------------ */
+static void test_review_regressions(void)
+{
+	static char m[1024];
+	static __u8 g[4096], f[4096];
+	struct sd_counters c0, c1;
+	struct sd_result r;
+	size_t l6, n;
+
+	cur_test = "regressions";
+	/* an INVITE behind 1000 bytes of IPv6 destination options is read at
+	 * its real offset (an offset masked to 10 bits once wrapped to 14) */
+	set_state(SD_DRAINING, 0);
+	mk(m, "INVITE", "<sip:b@198.18.0.2>", "behind-options@x");
+	l6 = sd_build_frame(g, sizeof(g), &wraps[1], m, strlen(m));
+	memcpy(f, g, 54);
+	f[14 + 6] = 60;                         /* destination options */
+	memset(f + 54, 0, 1000);
+	f[54] = 17, f[55] = 1000 / 8 - 1;       /* 1000 bytes, next: UDP */
+	/* the rest zero: Pad1 options */
+	memcpy(f + 54 + 1000, g + 54, l6 - 54);
+	n = l6 - 54 + 1000;
+	f[14 + 4] = n >> 8, f[14 + 5] = n & 0xff;
+	check(!sd_tester_run(&T, f, l6 + 1000, &r) && r.kind == SD_K_REQUEST &&
+	      r.method == SD_M_INVITE && r.verdict == SD_V_REDIRECT,
+	      "INVITE behind 1000 bytes of options: kind %d verdict %d", r.kind, r.verdict);
+	/* a chain longer than the gate walks is malformed, counted, passed */
+	memcpy(f, g, 54);
+	f[14 + 6] = 60;
+	for (int i = 0; i < 9; i++) {
+		memset(f + 54 + 8 * i, 0, 8);
+		f[54 + 8 * i] = i == 8 ? 17 : 60;
+		f[54 + 8 * i + 2] = 1, f[54 + 8 * i + 3] = 4;
+	}
+	memcpy(f + 54 + 72, g + 54, l6 - 54);
+	n = l6 - 54 + 72;
+	f[14 + 4] = n >> 8, f[14 + 5] = n & 0xff;
+	sd_tester_counters(&T, &c0);
+	check(!sd_tester_run(&T, f, l6 + 72, &r) && r.xdp_action == XDP_PASS && r.kind == SD_K_NOT_SIP,
+	      "9 extension headers: not passed as malformed");
+	sd_tester_counters(&T, &c1);
+	check(c1.bad_l3 == c0.bad_l3 + 1, "9 extension headers: bad_l3 not counted");
+
+	/* a 401/407 attempt not retried within the grace has ended: its
+	 * Call-ID no longer opens the drain */
+	set_state(SD_SERVING, 0);
+	T.cfg.auth_grace_ms = 1;
+	sd_tester_apply(&T);
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "stale-auth@x"));
+	out(mkresp(m, 407, "INVITE", "s1", "stale-auth@x"));
+	usleep(20000);
+	set_state(SD_DRAINING, 0);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "stale-auth@x"), &r);
+	check(r.verdict == SD_V_REDIRECT, "a retry long after the 401/407 grace passed the drain");
+	T.cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
+	/* the same within the grace passes (the normal case) */
+	set_state(SD_SERVING, 0);
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "fresh-auth@x"));
+	out(mkresp(m, 407, "INVITE", "s2", "fresh-auth@x"));
+	set_state(SD_DRAINING, 0);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "fresh-auth@x"), &r);
+	check(r.verdict == SD_V_PASS, "a retry within the 401/407 grace was refused");
+
+	/* a SYN with IP options is left to the server, untouched */
+	T.cfg.ntcp_ports = 1;
+	T.cfg.tcp_ports[0] = 5060;
+	set_state(SD_DRAINING, 0);
+	{
+		__u8 in4[128], out4[256];
+		size_t n4 = tcp_frame(in4, 0, 0x02), on = sizeof(out4);
+
+		memmove(in4 + 14 + 24, in4 + 14 + 20, n4 - 34);
+		memset(in4 + 14 + 20, 1, 4);            /* 4 bytes of NOP options */
+		in4[14] = 0x46;
+		in4[14 + 3] = 48;
+		check(!sd_tester_run_out(&T, in4, n4 + 4, out4, &on, &r) && r.xdp_action == XDP_PASS &&
+		      on == n4 + 4 && !memcmp(in4, out4, on),
+		      "SYN with IP options: action %u, frame changed %d", r.xdp_action,
+		      on != n4 + 4 || memcmp(in4, out4, on));
+	}
+	T.cfg.ntcp_ports = 0;
+	set_state(SD_SERVING, 0);
+	printf("regressions: IPv6 options offsets, long chains, stale 401/407, SYN with IP options\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -919,6 +1005,7 @@ int main(int argc, char **argv)
 	test_dialogs();
 	test_guard();
 	test_tcp();
+	test_review_regressions();
 	test_corpus(argv[2]);
 	test_rfc4475(argv[1]);
 	sd_tester_close(&T);

@@ -59,7 +59,7 @@ int sd_rx_queues(const char *ifname)
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	ifr.ifr_data = (void *)&ch;
 	if (!ioctl(fd, SIOCETHTOOL, &ifr)) {
-		n = ch.rx_count > ch.combined_count ? ch.rx_count : ch.combined_count;
+		n = ch.rx_count + ch.combined_count;   /* RX-only and combined channels */
 		if (n < 1)
 			n = 1;
 	}

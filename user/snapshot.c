@@ -22,24 +22,6 @@ __u64 sd_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-int sd_dialog_effective(const struct sd_dialog *d, __u64 now, const struct sd_config *cfg)
-{
-	__u64 idle = now > d->last_ns ? now - d->last_ns : 0;
-	__u64 grace = (__u64)(cfg->auth_grace_ms ?: SD_DEFAULT_AUTH_GRACE_MS) * 1000000ULL;
-	__u64 max_idle = cfg->dialog_idle_ns ?: SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
-
-	if (d->state >= SD_D_ENDED)
-		return SD_D_ENDED;
-	if (d->rejected_ns && now > d->rejected_ns && now - d->rejected_ns > grace)
-		return SD_D_ENDED;
-	if ((d->state == SD_D_ATTEMPT || d->state == SD_D_CLOSING) &&
-	    idle > SD_TRANSACTION_TIMEOUT_NS)
-		return SD_D_ENDED;
-	if (idle > max_idle)
-		return SD_D_ENDED;
-	return d->state;
-}
-
 #define SCAN_BATCH 4096
 
 int sd_dialogs_scan(int fd, const struct sd_config *cfg, __u64 now, struct sd_dialog_stats *st)

@@ -29,10 +29,6 @@ struct sd_snapshot {
 extern const char *const sd_dialog_state_names[SD_D_MAX];
 
 __u64 sd_now_ns(void);
-/* The state a dialog is really in: an attempt refused 401/407 and not
- * retried within the grace, an unanswered INVITE or BYE after 32 s, or
- * any dialog silent for dialog_idle, has ended. */
-int sd_dialog_effective(const struct sd_dialog *d, __u64 now, const struct sd_config *cfg);
 /* Walk the table (batched); 0 or -errno. */
 int sd_dialogs_scan(int fd, const struct sd_config *cfg, __u64 now, struct sd_dialog_stats *st);
 /* Read the pinned maps; dialogs: walk the table too.  0 or -errno with
