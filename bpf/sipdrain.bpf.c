@@ -430,30 +430,26 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	struct sd_dialog *d;
 	__u64 now, st;
 
-	if (!(r->flags & SD_F_CALLID))
+	if (!(r->flags & SD_F_CALLID) || (r->kind != SD_K_REQUEST && r->kind != SD_K_RESPONSE))
 		return;
-	if (r->kind == SD_K_REQUEST) {
-		if (r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG)) {
-			if (dialog_attempt(r, bpf_ktime_get_ns()))
-				count(cnt, SD_C_dialogs_recorded);
-			return;
-		}
-		d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
-		if (!d)
-			return;
-		now = bpf_ktime_get_ns();
-		d->last_ns = now;
-		if (r->method == SD_M_BYE && d->state < SD_D_CLOSING)
-			d->state = SD_D_CLOSING;
+	if (r->kind == SD_K_REQUEST && r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG)) {
+		if (dialog_attempt(r, bpf_ktime_get_ns()))
+			count(cnt, SD_C_dialogs_recorded);
 		return;
 	}
-	if (r->kind != SD_K_RESPONSE || !(r->flags & SD_F_CSEQ))
+	if (r->kind == SD_K_RESPONSE && !(r->flags & SD_F_CSEQ))
 		return;
+	/* anything else of a call we follow keeps it fresh */
 	d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
 	if (!d)
 		return;
 	now = bpf_ktime_get_ns();
 	d->last_ns = now;
+	if (r->kind == SD_K_REQUEST) {
+		if (r->method == SD_M_BYE && d->state < SD_D_CLOSING)
+			d->state = SD_D_CLOSING;
+		return;
+	}
 	st = r->status;
 	if (r->cseq_method == SD_M_BYE) {
 		if (st >= 200 && d->state != SD_D_ENDED) {
