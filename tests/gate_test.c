@@ -189,101 +189,102 @@ static void check_message(const char *name, const __u8 *msg, size_t len,
 	set_state(SD_SERVING, 0);
 }
 
-/* ---- RFC 4475 ------------------------------------------------------ */
-static void test_rfc4475(const char *dir)
+/* ---- corpora: a TSV of expectations beside the messages ------------- */
+#define TSV_COLS 16
+
+/* A row's expectation from its columns; 0 to skip the row. */
+typedef int (*row_fn)(char **col, int ncols, struct expect *e);
+
+/* Every row of dir/tsv after the header: the message dir/<first column>
+ * through check_message.  Returns how many were checked. */
+static int check_corpus(const char *dir, const char *tsv, row_fn expect_of)
 {
 	char path[512], line[4096];
 	static __u8 msg[65536];
 	int n = 0;
 	FILE *f;
 
-	cur_test = "rfc4475";
-	snprintf(path, sizeof(path), "%s/rfc4475/manifest.tsv", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, tsv);
 	f = fopen(path, "r");
 	if (!f) {
 		check(0, "cannot open %s", path);
-		return;
+		return 0;
 	}
 	if (!fgets(line, sizeof(line), f))     /* header */
 		line[0] = 0;
 	while (fgets(line, sizeof(line), f)) {
-		char *col[16] = { 0 }, *p = line;
+		char *col[TSV_COLS] = { 0 }, *p = line;
 		struct expect e = { .cseq_method = -1 };
-		size_t len;
 		int nc = 0;
 
 		line[strcspn(line, "\n")] = 0;
-		while (nc < 16 && (col[nc] = strsep(&p, "\t")))
+		while (nc < TSV_COLS && (col[nc] = strsep(&p, "\t")))
 			nc++;
-		if (nc < 13)
+		if (!expect_of(col, nc, &e))
 			continue;
-		/* file sec cat kind method status to_has_tag call_id cseq_num cseq_method counts bytes terminated */
-		if (strcmp(col[12], "True"))
-			continue;               /* header section not terminated */
-		e.kind = kind_by_name(col[3]);
-		e.method = strcmp(col[4], "None") ? method_by_token(col[4]) : SD_M_OTHER;
-		e.to_tag = !strcmp(col[6], "True");
-		if (strcmp(col[7], "None"))
-			e.callid = col[7];
-		if (e.kind == SD_K_RESPONSE) {
-			e.status_set = 1;
-			e.status = strtoull(col[5], NULL, 10);
-			e.cseq_method = method_by_token(col[9]);
-		}
-		snprintf(path, sizeof(path), "%s/rfc4475/%s", dir, col[0]);
-		len = read_file(path, msg, sizeof(msg));
-		check_message(col[0], msg, len, &e);
+		snprintf(path, sizeof(path), "%s/%s", dir, col[0]);
+		check_message(col[0], msg, read_file(path, msg, sizeof(msg)), &e);
 		n++;
 	}
 	fclose(f);
+	return n;
+}
+
+/* RFC 4475 manifest.tsv: file sec cat kind method status to_has_tag
+ * call_id cseq_num cseq_method counts bytes terminated notes */
+static int rfc4475_row(char **col, int nc, struct expect *e)
+{
+	if (nc < 13 || strcmp(col[12], "True"))
+		return 0;               /* header section not terminated */
+	e->kind = kind_by_name(col[3]);
+	e->method = strcmp(col[4], "None") ? method_by_token(col[4]) : SD_M_OTHER;
+	e->to_tag = !strcmp(col[6], "True");
+	if (strcmp(col[7], "None"))
+		e->callid = col[7];
+	if (e->kind == SD_K_RESPONSE) {
+		e->status_set = 1;
+		e->status = strtoull(col[5], NULL, 10);
+		e->cseq_method = method_by_token(col[9]);
+	}
+	return 1;
+}
+
+/* tests/data/expected.tsv: file kind method to_tag tag_ours call_id */
+static int corpus_row(char **col, int nc, struct expect *e)
+{
+	if (nc < 6)
+		return 0;
+	e->kind = kind_by_name(col[1]);
+	check(e->kind >= 0, "%s: bad kind %s in expected.tsv", col[0], col[1]);
+	if (e->kind == SD_K_RESPONSE)
+		e->cseq_method = method_by_token(col[2]);
+	else
+		e->method = method_by_token(col[2]);
+	e->to_tag = atoi(col[3]);
+	e->tag_ours = atoi(col[4]);
+	if (strcmp(col[5], "-"))
+		e->callid = col[5];
+	return 1;
+}
+
+static void test_rfc4475(const char *shared)
+{
+	char dir[512];
+	int n;
+
+	cur_test = "rfc4475";
+	snprintf(dir, sizeof(dir), "%s/rfc4475", shared);
+	n = check_corpus(dir, "manifest.tsv", rfc4475_row);
 	check(n >= 45, "only %d RFC 4475 messages with terminated headers", n);
 	printf("rfc4475: %d messages x 4 wrappings, every cut\n", n);
 }
 
-/* ---- the project's own corpus --------------------------------------- */
 static void test_corpus(const char *dir)
 {
-	char path[512], line[1024];
-	static __u8 msg[65536];
-	int n = 0;
-	FILE *f;
+	int n;
 
 	cur_test = "corpus";
-	snprintf(path, sizeof(path), "%s/expected.tsv", dir);
-	f = fopen(path, "r");
-	if (!f) {
-		check(0, "cannot open %s", path);
-		return;
-	}
-	if (!fgets(line, sizeof(line), f))
-		line[0] = 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *col[6] = { 0 }, *p = line;
-		struct expect e = { .cseq_method = -1 };
-		size_t len;
-		int nc = 0;
-
-		line[strcspn(line, "\n")] = 0;
-		while (nc < 6 && (col[nc] = strsep(&p, "\t")))
-			nc++;
-		if (nc < 6)
-			continue;
-		e.kind = kind_by_name(col[1]);
-		check(e.kind >= 0, "%s: bad kind %s in expected.tsv", col[0], col[1]);
-		if (e.kind == SD_K_RESPONSE)
-			e.cseq_method = method_by_token(col[2]);
-		else
-			e.method = method_by_token(col[2]);
-		e.to_tag = atoi(col[3]);
-		e.tag_ours = atoi(col[4]);
-		if (strcmp(col[5], "-"))
-			e.callid = col[5];
-		snprintf(path, sizeof(path), "%s/%s", dir, col[0]);
-		len = read_file(path, msg, sizeof(msg));
-		check_message(col[0], msg, len, &e);
-		n++;
-	}
-	fclose(f);
+	n = check_corpus(dir, "expected.tsv", corpus_row);
 	check(n >= 40, "only %d own corpus messages", n);
 	printf("corpus: %d messages x 4 wrappings, every cut\n", n);
 }
