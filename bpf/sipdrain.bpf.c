@@ -55,12 +55,29 @@ struct {
 	__type(value, struct sd_counters);
 } SD_MAP_COUNTERS SEC(".maps");
 
+/* Calls: never evicted (a plain, preallocated hash; full is counted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SD_DEFAULT_DIALOGS);
+	__type(key, __u64);
+	__type(value, struct sd_dialog);
+} SD_MAP_CALLS SEC(".maps");
+
+/* Attempts and tentative calls: anyone can make them, so they compete
+ * among themselves only (LRU). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SD_DEFAULT_DIALOGS);
 	__type(key, __u64);
 	__type(value, struct sd_dialog);
-} SD_MAP_DIALOGS SEC(".maps");
+} SD_MAP_ATTEMPTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sd_meta);
+} SD_MAP_META SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -107,6 +124,7 @@ struct {
 } SD_MAP_GUARD SEC(".maps");
 
 #define VLAN_HLEN 4
+#define SD_EEXIST 17
 #define IPV6_FRAG 44
 
 static __always_inline void count(struct sd_counters *c, __u32 idx)
@@ -401,18 +419,28 @@ static __always_inline __u32 dlg_counter(__u8 m)
 }
 
 /* A new attempt: an INVITE without To tag that reaches the server (or
- * leaves it).  Returns 1 when the Call-ID was new to the table. */
+ * leaves it).  Returns 1 when the Call-ID was new to both tables. */
 static __always_inline int dialog_attempt(struct sd_result *r, __u64 now)
 {
 	struct sd_dialog *d, nd = {};
 
-	d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
+	/* RFC 2543-style re-INVITE of a call, or the re-send after a
+	 * 401/407 to an early dialog */
+	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
+	if (d) {
+		d->last_ns = now;
+		d->rejected_ns = 0;
+		__sync_fetch_and_add(&d->hits, 1);
+		return 0;
+	}
+	d = bpf_map_lookup_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
 	if (d) {
 		/* retransmission, or the re-send after 401/407 */
 		d->last_ns = now;
 		d->rejected_ns = 0;
-		if (d->state == SD_D_ENDED)
+		if (d->state == SD_D_ENDED || sd_dialog_tentative(d))
 			d->state = SD_D_ATTEMPT;
+		d->flags &= ~SD_DF_LEARNED;     /* a real INVITE reached the server */
 		__sync_fetch_and_add(&d->hits, 1);
 		return 0;
 	}
@@ -420,15 +448,196 @@ static __always_inline int dialog_attempt(struct sd_result *r, __u64 now)
 	nd.last_ns = now;
 	nd.state = SD_D_ATTEMPT;
 	nd.hits = 1;
-	return !bpf_map_update_elem(&SD_MAP_DIALOGS, &r->call_id_hash, &nd, BPF_NOEXIST);
+	return !bpf_map_update_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash, &nd, BPF_NOEXIST);
+}
+
+/* Requests that only travel inside an INVITE dialog (or keep one alive):
+ * with a To tag, they tell of a call.  Not ACK, BYE, CANCEL (a call
+ * ending), not SUBSCRIBE/NOTIFY/REGISTER/PUBLISH (subscriptions and
+ * registrations are not calls). */
+#define SD_LEARN_REQUESTS ((1U << SD_M_INVITE) | (1U << SD_M_UPDATE) | (1U << SD_M_INFO) | \
+			   (1U << SD_M_PRACK) | (1U << SD_M_OPTIONS) | (1U << SD_M_REFER) | \
+			   (1U << SD_M_MESSAGE))
+/* Responses whose CSeq method exists only inside an INVITE dialog (a
+ * tagged 200 to OPTIONS, REGISTER or MESSAGE outside one is common). */
+#define SD_LEARN_RESPONSES ((1U << SD_M_INVITE) | (1U << SD_M_UPDATE) | (1U << SD_M_INFO) | \
+			    (1U << SD_M_PRACK))
+
+/* Put a call in the call table; on no room count it, note when, and
+ * return -1 (the caller keeps what it has in the attempt table). */
+static __always_inline int call_insert(struct sd_result *r, struct sd_dialog *nd,
+				       struct sd_counters *cnt, __u64 now)
+{
+	__u32 zero = 0;
+	struct sd_meta *meta;
+	long err = bpf_map_update_elem(&SD_MAP_CALLS, &r->call_id_hash, nd, BPF_NOEXIST);
+
+	if (!err || err == -SD_EEXIST)  /* another CPU was first */
+		return 0;
+	count(cnt, SD_C_calls_table_full);
+	meta = bpf_map_lookup_elem(&SD_MAP_META, &zero);
+	if (meta)
+		meta->table_full_ns = now;
+	return -1;
+}
+
+/* An attempt (or tentative call) is answered, or vouched for by the
+ * server: move it to the call table in state st. */
+static __always_inline void promote(struct sd_result *r, struct sd_dialog *a, __u8 st,
+				    struct sd_counters *cnt, __u64 now)
+{
+	struct sd_dialog nd = *a;
+
+	nd.state = st;
+	nd.rejected_ns = 0;
+	nd.last_ns = now;
+	if (call_insert(r, &nd, cnt, now)) {
+		a->state = st;          /* best effort: kept, but evictable */
+		a->rejected_ns = 0;
+		if (nd.flags & SD_DF_LEARNED)
+			a->flags &= ~SD_DF_LEARNED & 0xff;
+		return;
+	}
+	bpf_map_delete_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
+	if (nd.flags & SD_DF_LEARNED)
+		count(cnt, SD_C_calls_learned);
+	else
+		count(cnt, st == SD_D_EARLY ? SD_C_dialogs_early : SD_C_dialogs_confirmed);
+}
+
+static __always_inline void call_end(struct sd_result *r, struct sd_counters *cnt)
+{
+	bpf_map_delete_elem(&SD_MAP_CALLS, &r->call_id_hash);
+	count(cnt, SD_C_dialogs_ended);
+}
+
+/* A call in the call table: what moves it on. */
+static __always_inline void call_update(struct sd_dialog *d, struct sd_result *r,
+					struct sd_counters *cnt, __u64 now)
+{
+	__u64 st = r->status;
+
+	d->last_ns = now;
+	if (r->kind == SD_K_REQUEST) {
+		if (r->method == SD_M_BYE && d->state < SD_D_CLOSING)
+			d->state = SD_D_CLOSING;
+		return;
+	}
+	if (r->cseq_method == SD_M_BYE) {
+		if (st >= 200)
+			call_end(r, cnt);
+		return;
+	}
+	/* the dialog does not exist at the other end (RFC 3261 12.2.1.2):
+	 * what we learned was not a call */
+	if (st == 481 && (d->flags & SD_DF_LEARNED)) {
+		call_end(r, cnt);
+		return;
+	}
+	if (r->cseq_method != SD_M_INVITE || d->state >= SD_D_CONFIRMED)
+		return;                 /* re-INVITEs do not change a call */
+	if (st >= 200 && st < 300) {
+		d->state = SD_D_CONFIRMED;
+		d->rejected_ns = 0;
+		count(cnt, SD_C_dialogs_confirmed);
+	} else if (st == 401 || st == 407) {
+		d->rejected_ns = now;   /* the caller may retry with credentials */
+	} else if (st >= 300) {
+		call_end(r, cnt);       /* the early dialog failed */
+	}
+}
+
+/* An entry of the attempt table: a real attempt, or a tentative call. */
+static __always_inline void attempt_update(struct sd_dialog *a, struct sd_result *r,
+					   struct sd_counters *cnt, __u64 now, int egress)
+{
+	__u64 st = r->status;
+
+	a->last_ns = now;
+	if (sd_dialog_tentative(a)) {
+		/* the server answers it, or sends in that dialog itself */
+		if (egress && (r->flags & SD_F_TO_TAG) &&
+		    ((r->kind == SD_K_REQUEST && (SD_LEARN_REQUESTS & (1U << (r->method & 31)))) ||
+		     (r->kind == SD_K_RESPONSE && st > 100 && st < 300 &&
+		      r->cseq_method != SD_M_BYE && r->cseq_method != SD_M_CANCEL)))
+			promote(r, a, SD_D_CONFIRMED, cnt, now);
+		else if (r->kind == SD_K_RESPONSE && st == 481)
+			a->state = SD_D_ENDED;
+		return;
+	}
+	if (r->kind == SD_K_REQUEST) {
+		if (r->method == SD_M_BYE && a->state < SD_D_CLOSING)
+			a->state = SD_D_CLOSING;
+		return;
+	}
+	if (r->cseq_method == SD_M_BYE) {
+		if (st >= 200 && a->state != SD_D_ENDED) {
+			a->state = SD_D_ENDED;
+			count(cnt, SD_C_dialogs_ended);
+		}
+		return;
+	}
+	if (r->cseq_method != SD_M_INVITE || a->state >= SD_D_CONFIRMED)
+		return;
+	if (st > 100 && st < 200 && (r->flags & SD_F_TO_TAG)) {
+		if (a->state == SD_D_ATTEMPT)
+			promote(r, a, SD_D_EARLY, cnt, now);
+	} else if (st >= 200 && st < 300) {
+		promote(r, a, SD_D_CONFIRMED, cnt, now);
+	} else if (st == 401 || st == 407) {
+		a->rejected_ns = now;   /* the caller may retry with credentials */
+	} else if (st >= 300) {
+		a->state = SD_D_ENDED;
+		count(cnt, SD_C_dialogs_ended);
+	}
+}
+
+/* Traffic of a call neither table holds: a call that began before the
+ * gate (or its restart).  What the server sends vouches for the dialog
+ * at once; what arrives from outside is held as tentative until the
+ * server answers it, so that forged in-dialog requests never fill the
+ * call table nor open the drain. */
+static __always_inline void learn(struct sd_result *r, struct sd_counters *cnt, __u64 now,
+				  int egress)
+{
+	struct sd_dialog nd = {};
+	__u64 st = r->status;
+
+	if (!(r->flags & SD_F_TO_TAG))
+		return;
+	if (r->kind == SD_K_REQUEST) {
+		if (!(SD_LEARN_REQUESTS & (1U << (r->method & 31))))
+			return;
+		nd.state = SD_D_CONFIRMED;
+	} else {
+		if (st <= 100 || st >= 300 || !(SD_LEARN_RESPONSES & (1U << (r->cseq_method & 31))))
+			return;
+		nd.state = r->cseq_method == SD_M_INVITE && st < 200 ? SD_D_EARLY : SD_D_CONFIRMED;
+	}
+	nd.created_ns = now;
+	nd.last_ns = now;
+	nd.flags = SD_DF_LEARNED;
+	if (egress) {
+		nd.flags |= SD_DF_EGRESS;
+		if (!call_insert(r, &nd, cnt, now)) {
+			count(cnt, SD_C_calls_learned);
+			return;
+		}
+		/* no room: keep it where it can be seen, evictable */
+		nd.flags &= ~SD_DF_LEARNED & 0xff;
+	} else {
+		nd.state = SD_D_ATTEMPT;
+		count(cnt, SD_C_calls_tentative);
+	}
+	bpf_map_update_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash, &nd, BPF_NOEXIST);
 }
 
 /* Follow a call through what crosses the wire, either direction.  r is a
  * request that reached its destination, or a response. */
-static __always_inline void dialog_track(struct sd_result *r, struct sd_counters *cnt)
+static __always_inline void dialog_track(struct sd_result *r, struct sd_counters *cnt, int egress)
 {
 	struct sd_dialog *d;
-	__u64 now, st;
+	__u64 now;
 
 	if (!(r->flags & SD_F_CALLID) || (r->kind != SD_K_REQUEST && r->kind != SD_K_RESPONSE))
 		return;
@@ -439,40 +648,18 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	}
 	if (r->kind == SD_K_RESPONSE && !(r->flags & SD_F_CSEQ))
 		return;
-	/* anything else of a call we follow keeps it fresh */
-	d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
-	if (!d)
-		return;
 	now = bpf_ktime_get_ns();
-	d->last_ns = now;
-	if (r->kind == SD_K_REQUEST) {
-		if (r->method == SD_M_BYE && d->state < SD_D_CLOSING)
-			d->state = SD_D_CLOSING;
+	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
+	if (d) {
+		call_update(d, r, cnt, now);
 		return;
 	}
-	st = r->status;
-	if (r->cseq_method == SD_M_BYE) {
-		if (st >= 200 && d->state != SD_D_ENDED) {
-			d->state = SD_D_ENDED;
-			count(cnt, SD_C_dialogs_ended);
-		}
+	d = bpf_map_lookup_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
+	if (d) {
+		attempt_update(d, r, cnt, now, egress);
 		return;
 	}
-	if (r->cseq_method != SD_M_INVITE || d->state >= SD_D_CONFIRMED)
-		return;                 /* re-INVITEs do not change a call */
-	if (st > 100 && st < 200 && (r->flags & SD_F_TO_TAG) && d->state == SD_D_ATTEMPT) {
-		d->state = SD_D_EARLY;
-		count(cnt, SD_C_dialogs_early);
-	} else if (st >= 200 && st < 300) {
-		d->state = SD_D_CONFIRMED;
-		d->rejected_ns = 0;
-		count(cnt, SD_C_dialogs_confirmed);
-	} else if (st == 401 || st == 407) {
-		d->rejected_ns = now;   /* the caller may retry with credentials */
-	} else if (st >= 300) {
-		d->state = SD_D_ENDED;
-		count(cnt, SD_C_dialogs_ended);
-	}
+	learn(r, cnt, now, egress);
 }
 
 /* The reflection and flood guard: at most reply_rate answered requests
@@ -635,16 +822,21 @@ static __always_inline int drain_lets_through(struct sd_config *cfg,
 		count(cnt, SD_C_drain_allowed);
 		return 1;
 	}
-	/* a retransmission, or the re-send after 401/407, of an attempt
-	 * the server already received */
-	if (r->method == SD_M_INVITE && (r->flags & SD_F_CALLID)) {
-		d = bpf_map_lookup_elem(&SD_MAP_DIALOGS, &r->call_id_hash);
-		/* ended, or its 401/407 retry window or idle time passed:
-		 * the same rules as `status` */
-		if (d && sd_dialog_effective(d, bpf_ktime_get_ns(), cfg) != SD_D_ENDED) {
-			count(cnt, SD_C_drain_known_callid);
-			return 1;
-		}
+	if (!(r->flags & SD_F_CALLID))
+		return 0;
+	/* the Call-ID of a live call, whatever the method (an RFC 2543
+	 * BYE without To tag), or of an attempt the server already received
+	 * (retransmission, re-send after 401/407).  Ended, or its retry
+	 * window or idle time passed: the same rules as `status`. */
+	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
+	if (!d) {
+		d = bpf_map_lookup_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
+		if (d && sd_dialog_tentative(d))
+			return 0;       /* only seen from outside: no call yet */
+	}
+	if (d && sd_dialog_effective(d, bpf_ktime_get_ns(), cfg) != SD_D_ENDED) {
+		count(cnt, SD_C_drain_known_callid);
+		return 1;
 	}
 	return 0;
 }
@@ -840,7 +1032,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		count(cnt, SD_C_MV(r.method % SD_M_MAX, r.verdict));
 	/* what reaches the server (and every response) moves the call on */
 	if (r.verdict == SD_V_PASS || r.kind == SD_K_RESPONSE)
-		dialog_track(&r, cnt);
+		dialog_track(&r, cnt, 0);
 	if (r.verdict == SD_V_DROP) {
 		cnt->verdict_drop++;
 		action = XDP_DROP;
@@ -918,7 +1110,7 @@ int sipdrain_egress(struct __sk_buff *skb)
 		count(cnt, SD_C_egress_requests);
 	else if (r.kind == SD_K_RESPONSE)
 		count(cnt, SD_C_egress_responses);
-	dialog_track(&r, cnt);
+	dialog_track(&r, cnt, 1);
 out:
 	record_last(&r, TC_ACT_OK);
 	return TC_ACT_OK;

@@ -94,7 +94,8 @@ struct sd_scan {
 	__u8 idx, flags, kind, unparsed;
 	__u8 seen, fin, need;
 	__u8 method, cseq_method;
-	__u8 pad[2];
+	__u8 hl;          /* a header line has begun (after the start line) */
+	__u8 pad;
 };
 
 /* Per-CPU scratch of the XDP program: the payload copy and the state. */
@@ -473,6 +474,12 @@ static __always_inline void sd_scan_step(struct sd_scan *s, __u8 c)
 	}
 	if (st == SD_ST_BOL) {
 		if (sd_is_ws(c)) {              /* folded continuation */
+			if (!s->hl) {
+				/* of the start line: not SIP (RFC 3261 7.3.1
+				 * folds header values only) */
+				sd_finish(s, SD_K_UNPARSED, SD_U_MALFORMED);
+				return;
+			}
 			if (s->hdr == SD_H_NONE) {
 				s->st = SD_ST_SKIP;
 				return;
@@ -488,6 +495,7 @@ static __always_inline void sd_scan_step(struct sd_scan *s, __u8 c)
 				s->st = SD_ST_DONE;
 				return;
 			}
+			s->hl = 1;
 			/* Only To (t), Call-ID (i) and CSeq start with t, i
 			 * or c: any other name leads to SKIP for the rest of
 			 * the line, whatever follows, so go there at once. */

@@ -20,14 +20,23 @@
  * map name, so `bpftool map dump pinned /sys/fs/bpf/sipdrain/<name>`. */
 #define SD_MAP_CONFIG     sd_config       /* ARRAY[1] of struct sd_config */
 #define SD_MAP_COUNTERS   sd_counters     /* PERCPU_ARRAY[1] of struct sd_counters */
-#define SD_MAP_DIALOGS    sd_dialogs      /* LRU_HASH Call-ID hash -> struct sd_dialog */
+#define SD_MAP_CALLS      sd_calls        /* HASH Call-ID hash -> struct sd_dialog: answered and learned calls */
+#define SD_MAP_ATTEMPTS   sd_attempts     /* LRU_HASH Call-ID hash -> struct sd_dialog: attempts, tentative calls */
+#define SD_MAP_META       sd_meta         /* ARRAY[1] of struct sd_meta: ABI, observation horizon */
 #define SD_MAP_XSKS       sd_xsks         /* XSKMAP (iface slot, rx queue) -> AF_XDP socket */
 #define SD_MAP_SCRATCH    sd_scratch      /* PERCPU_ARRAY[1] scanner buffer + state */
 #define SD_MAP_LAST       sd_last         /* ARRAY[1] last verdict (classify/tests only) */
 #define SD_MAP_RESPONDER  sd_responder    /* ARRAY[1] of struct sd_responder, written by `run` */
 #define SD_MAP_GUARD      sd_guard        /* LRU_HASH source -> struct sd_guard_state */
+/* Pin names of earlier builds, removed by detach. */
+#define SD_LEGACY_PINS    "sd_dialogs"
 #define SD_STR_(x) #x
 #define SD_STR(x) SD_STR_(x)
+
+/* Version of this header's layouts as pinned: bumped whenever a pinned
+ * map's type, key, value or meaning changes.  Pins without sd_meta were
+ * made by ABI 1 (one LRU dialog table). */
+#define SD_ABI_VERSION    2
 
 /* ---- limits ---------------------------------------------------------- */
 #define SD_MAX_PORTS      8
@@ -39,11 +48,15 @@
 #define SD_XSK_FRAME_SIZE 4096
 /* 4096 - 256 headroom, less the 256 bytes a reply may add */
 #define SD_XSK_MAX_PACKET 3584
-/* Bytes of UDP payload the scanner may examine.  Covers the whole header
- * section of any datagram up to 1500 bytes (and a long one, e.g. RFC 4475
- * longreq, whose To/Call-ID end before 2 KiB).  Power of two: offsets are
- * masked with SD_SCAN_MAX - 1 to keep the verifier's range proofs. */
-#define SD_SCAN_MAX       2048
+/* Bytes of UDP payload the scanner may examine: the whole header section
+ * of any datagram up to 16 KiB, so of every jumbo frame (9000 bytes).
+ * Only what the datagram holds is copied, so a short one costs no more.
+ * Power of two: offsets are masked with SD_SCAN_MAX - 1 to keep the
+ * verifier's range proofs.  make bench builds it also with 2048 (the
+ * budget before) to show what the longer one costs. */
+#ifndef SD_SCAN_MAX
+#define SD_SCAN_MAX       16384
+#endif
 #define SD_DEFAULT_PORT   5060
 #define SD_DEFAULT_DIALOGS (1U << 18)
 #define SD_DEFAULT_RETRY_AFTER 300
@@ -123,7 +136,23 @@ struct sd_config {
 	__u32 reply_burst;              /* ... and the burst allowed above that rate */
 	__u32 ntcp_ports;
 	__u16 tcp_ports[SD_MAX_PORTS];  /* SIP over TCP/TLS: new connections refused (RST) */
+	__u32 pad0;
+	__u64 min_watch_ns;             /* early offline only after watching this long (0: off) */
 };
+
+/* The one entry of SD_MAP_META.  Written at attach; table_full_ns by the
+ * programs.  CLOCK_MONOTONIC unless named _unix (CLOCK_REALTIME). */
+struct sd_meta {
+	__u32 abi;                      /* SD_ABI_VERSION of the build that attached */
+	__u32 pad;
+	__u64 watch_start_ns;           /* when the gate began watching this server */
+	__u64 watch_start_unix_ns;
+	__u64 table_full_ns;            /* last time an answered call found no room */
+};
+
+/* A call that began before the gate and sends nothing is invisible: early
+ * offline waits until the gate has watched this long (--min-watch). */
+#define SD_DEFAULT_MIN_WATCH_S  7200
 
 #define SD_DEFAULT_REPLY_RATE  1000
 #define SD_DEFAULT_REPLY_BURST 2000
@@ -145,6 +174,9 @@ struct sd_guard_state {
 #define SD_CF_NO_EARLY_OFFLINE 0x1      /* wait for the deadline even with no call left */
 #define SD_CF_RETRY_AUTO       0x2      /* Retry-After: seconds left to the deadline */
 #define SD_CF_HOOK_DONE        0x4      /* on_offline has run */
+#define SD_CF_UNSEEN_CUT       0x8      /* offline at the deadline while early offline was
+					 * still held (min-watch, full table): calls the
+					 * gate could not see may have been cut */
 
 enum sd_offline_reason {
 	SD_OR_NONE = 0,
@@ -196,14 +228,17 @@ enum sd_offline_reason {
 	X(ack_absorbed,       "ACKs for the responder's 503 (or any ACK while OFFLINE) dropped") \
 	X(responses_dropped,  "responses dropped while OFFLINE") \
 	X(drain_allowed,      "out-of-dialog requests passed while DRAINING by method policy") \
-	X(drain_known_callid, "INVITEs passed while DRAINING: Call-ID already received") \
-	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded in the dialog table") \
+	X(drain_known_callid, "tagless requests passed while DRAINING: Call-ID of a live call or attempt") \
+	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded as attempts") \
 	X(guard_dropped,      "refusals over a source's --reply-rate: dropped, not answered") \
 	X(tcp_syn_refused,    "new TCP connections to a SIP TCP/TLS port refused with RST") \
 	X(tcp_passed,         "TCP segments to a SIP TCP/TLS port passed (connections up)") \
 	X(dialogs_early,      "dialogs that reached early (1xx with To tag)") \
 	X(dialogs_confirmed,  "dialogs confirmed (2xx to INVITE)") \
-	X(dialogs_ended,      "dialogs ended (BYE answered, final >= 300, CANCEL/487)") \
+	X(dialogs_ended,      "dialogs ended (BYE answered, final >= 300, CANCEL/487, 481)") \
+	X(calls_learned,      "calls learned from in-dialog traffic (their INVITE not seen)") \
+	X(calls_tentative,    "in-dialog traffic from outside for unknown calls: held until the server answers") \
+	X(calls_table_full,   "answered or learned calls the call table had no room for (kept as attempts)") \
 	X(egress_packets,     "packets seen leaving through the TC egress program") \
 	X(egress_requests,    "SIP requests the server sent") \
 	X(egress_responses,   "SIP responses the server sent") \
@@ -266,8 +301,14 @@ struct sd_responder {
 	struct sd_responder_counters c;
 };
 
-/* ---- dialog table ---------------------------------------------------- */
-/* Followed from the wire, both directions (XDP ingress, TC egress). */
+/* ---- dialog tables --------------------------------------------------- */
+/* Followed from the wire, both directions (XDP ingress, TC egress).
+ * Attempts (INVITEs without To tag, cheap for anyone to send) live in
+ * the LRU SD_MAP_ATTEMPTS; a call answered with a tagged 1xx or a 2xx,
+ * or learned, moves to SD_MAP_CALLS, a plain hash that never evicts:
+ * a flood of attempts cannot push a call out.  A call leaves it when it
+ * ends (BYE answered, final >= 300, 481 to a learned call) or, silent
+ * past its timeout, when `run` sweeps the table. */
 enum sd_dialog_state {
 	SD_D_ATTEMPT = 0,       /* INVITE passed to (or sent by) the server */
 	SD_D_EARLY,             /* 1xx with a To tag */
@@ -277,13 +318,26 @@ enum sd_dialog_state {
 	SD_D_MAX,
 };
 
+#define SD_DF_LEARNED   0x01    /* its INVITE was not seen: learned from in-dialog traffic */
+#define SD_DF_EGRESS    0x02    /* first seen leaving the server */
+
 struct sd_dialog {
 	__u64 created_ns;       /* bpf_ktime_get_ns() when first recorded */
 	__u64 last_ns;          /* last datagram of this Call-ID */
 	__u64 rejected_ns;      /* 401/407 to the INVITE: a retry may follow */
-	__u32 state;            /* enum sd_dialog_state */
+	__u8 state;             /* enum sd_dialog_state */
+	__u8 flags;             /* SD_DF_* */
+	__u16 pad;
 	__u32 hits;             /* INVITEs with this Call-ID seen */
 };
+
+/* An entry of SD_MAP_ATTEMPTS that in-dialog traffic from outside made,
+ * not yet vouched for by the server: it never lets a tagless request
+ * through a drain. */
+static inline int sd_dialog_tentative(const struct sd_dialog *d)
+{
+	return (d->flags & SD_DF_LEARNED) && d->state == SD_D_ATTEMPT;
+}
 
 /* The state a dialog is really in, both sides agree: an attempt refused
  * 401/407 and not retried within the grace, an unanswered INVITE or BYE

@@ -47,12 +47,22 @@ expect_error "zero deadline"         "invalid deadline"  "$SD" drain --deadline 
 expect_error "--wait needs a deadline" "need --deadline" "$SD" drain --wait
 expect_error "auto needs a deadline" "need --deadline"   "$SD" drain --retry-after auto
 expect_error "bad watch interval"    "invalid watch interval" "$SD" status --watch=0
+expect_error "bad min-watch"         "invalid min-watch" "$SD" drain --min-watch soon
+expect_error "bad min-watch (attach)" "invalid min-watch" "$SD" attach lo --min-watch -1
 expect_error "classify without files" "at least one file" "$SD" classify
 expect_error "classify bad state"    "invalid state"     "$SD" classify --state paused x
 expect_error "classify missing file" "nosuch.sip"        "$SD" classify /nonexistent/nosuch.sip
 expect_error "classify bad capture"  "nosuch.pcap"       "$SD" classify --pcap /nonexistent/nosuch.pcap
 
-if [ -e /sys/fs/bpf/sipdrain ]; then
+# the two readings of the issue "the gate knows every live call"
+out=$("$SD" classify --state draining "$ROOT/tests/data/long_headers_3k.sip" 2>&1)
+check "classify: 3137 bytes of headers, To at byte 2707: a new INVITE, refused while draining ($out)" \
+	bash -c "grep -q '\"kind\":\"request\",\"method\":\"INVITE\"' <<<'$out' && grep -q '\"verdict\":\"redirect\"' <<<'$out'"
+out=$("$SD" classify --state draining "$ROOT/tests/data/start_line_folded.sip" 2>&1)
+check "classify: a continuation right after the start line is unparsed and passes ($out)" \
+	bash -c "grep -q '\"kind\":\"unparsed\"' <<<'$out' && grep -q '\"unparsed\":\"malformed\"' <<<'$out' && grep -q '\"verdict\":\"pass\"' <<<'$out'"
+
+if [ -e $PIN_DIR ]; then
 	fail "a gate is attached on this machine: cannot test 'nothing attached'"
 else
 	expect_error "status, nothing attached" "nothing attached" "$SD" status
@@ -78,7 +88,7 @@ setup_pair 2 || { fail "namespaces"; finish; exit; }
 # a bridge has no native XDP (ndo_bpf)
 in_s ip link add sdd$ID type bridge && in_s ip link set sdd$ID up
 expect_error "XDP refused" "XDP attach refused" in_s "$SD" attach sdd$ID --mode native
-check "refused attach leaves no pins" test ! -e /sys/fs/bpf/sipdrain
+check "refused attach leaves no pins" test ! -e $PIN_DIR
 check "attach" in_s "$SD" attach $VS
 expect_error "already attached" "already attached" in_s "$SD" attach $VS
 expect_error "detach an interface not attached" "not attached there" in_s "$SD" detach lo

@@ -17,7 +17,8 @@ json_get() { in_s "$SD" status --json | python3 -c "import json,sys; d=json.load
 
 start() {   # start N: namespaces, run (with metrics), sipp UAS [scenario]
 	setup_pair $1 || return 1
-	bg_s "$SD" run $VS --metrics 127.0.0.1:9560
+	# attached before the first call: the gate has seen every call begin
+	bg_s "$SD" run $VS --metrics 127.0.0.1:9560 --min-watch 0
 	RUN_PID=${PIDS[-1]}
 	wait_responder || return 1
 	if [ -n "${2:-}" ]; then
@@ -94,7 +95,7 @@ check "drain with a 40 s deadline" in_s "$SD" drain --deadline 40s --no-early-of
 left0=$(json_get 'd["deadline_seconds_left"]'); t0=$(now)
 kill -9 $RUN_PID; wait $RUN_PID 2>/dev/null
 sleep 1
-bg_s "$SD" run $VS
+bg_s "$SD" run $VS --min-watch 0
 RUN_PID=${PIDS[-1]}
 check "run restarted" wait_responder
 left1=$(json_get 'd["deadline_seconds_left"]'); t1=$(now)

@@ -83,9 +83,9 @@ bg_s "$SD" run $VS 2>$WORK/run53.log
 RUN=${PIDS[-1]}
 wait_responder
 check "pins are root's only (files 600, directory 700)" bash -c \
-	"test \$(stat -c %a /sys/fs/bpf/sipdrain) = 700 && test \$(stat -c %a /sys/fs/bpf/sipdrain/sd_config) = 600 && test \$(stat -c %a /sys/fs/bpf/sipdrain/prog) = 600"
+	"test \$(stat -c %a $PIN_DIR) = 700 && test \$(stat -c %a $PIN_DIR/sd_config) = 600 && test \$(stat -c %a $PIN_DIR/prog) = 600"
 in_s "$SD" drain --retry-after 30 >/dev/null 2>&1
-rm -f /sys/fs/bpf/sipdrain/*; rmdir /sys/fs/bpf/sipdrain
+rm -f $PIN_DIR/*; rmdir $PIN_DIR
 sleep 0.5
 bg_s sipp -sn uas -i 198.18.53.2 -p 5060 -nostdin >/dev/null 2>&1
 in_c timeout 20 sipp -sf $WORK/uac_503.xml 198.18.53.2:5060 -i 198.18.53.1 -p 5070 -m 3 -r 10 \
@@ -95,7 +95,7 @@ check "status says nothing is attached, in one line" bash -c \
 	"test \$(nsenter --net=/run/netns/$NS_S '$SD' status 2>&1 | wc -l) -eq 1"
 kill -TERM $RUN; wait $RUN; rc=$?
 check "run exits cleanly on SIGTERM (exit $rc)" test $rc -eq 0
-check "it warned once about the lost pins" test "$(grep -c 'pins under /sys/fs/bpf/sipdrain are gone' $WORK/run53.log)" -eq 1
+check "it warned once about the lost pins" test "$(grep -c "pins under $PIN_DIR are gone" $WORK/run53.log)" -eq 1
 check "and took the gate off the interface" bash -c "! ip -n $NS_S link show $VS | grep -q xdp"
 teardown
 
@@ -111,7 +111,7 @@ check "run is still alive" kill -0 $RUN
 check "it said so in one clear warning" grep -q 'are gone (removed, or bpffs unmounted)' $WORK/run54.log
 kill -TERM $RUN; wait $RUN; rc=$?
 check "run exits cleanly (exit $rc) and detaches" bash -c "test $rc -eq 0 && ! ip -n $NS_S link show $VS | grep -q xdp"
-rm -rf /sys/fs/bpf/sipdrain
+rm -rf $PIN_DIR
 teardown
 
 echo "-- the interface going down and up"

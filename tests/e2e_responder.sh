@@ -61,7 +61,7 @@ check "no redirect fell back while the responder ran" test "$(counter redirect_f
 
 # SIGKILL mid-drain: the gate keeps enforcing, redirects fall back to the server
 kill -9 $RUN_PID; wait $RUN_PID 2>/dev/null
-check "after SIGKILL the gate is still attached" test -e /sys/fs/bpf/sipdrain/sd_config
+check "after SIGKILL the gate is still attached" test -e $PIN_DIR/sd_config
 in_c timeout 40 sipp -sn uac 198.18.3.2:5060 -i 198.18.3.1 -p 5072 -m 3 -r 10 -d 100 -timeout 30 \
 	-timeout_error -nostdin >/dev/null 2>&1
 check "with the responder dead, new calls reach the server (fail-open, sipp exit 0)" test $? -eq 0
@@ -72,9 +72,13 @@ RUN_PID=${PIDS[-1]}
 check "a new run adopts the gate and binds again" wait_responder
 uac_503 198.18.3.1 198.18.3.2:5060 3 -p 5073
 check "503s again after the restart (sipp exit 0)" test $? -eq 0
+in_s "$SD" resume >/dev/null
 kill -TERM $RUN_PID; wait $RUN_PID; rc=$?
-check "run exits 0 on SIGTERM" test $rc -eq 0
-check "run detached on exit: pins gone" test ! -e /sys/fs/bpf/sipdrain
+check "run exits 0 on SIGTERM (serving)" test $rc -eq 0
+check "the gate stays attached with its pins after run stops" \
+	bash -c "test -e $PIN_DIR/sd_config && ip -n $NS_S link show $VS | grep -q xdp"
+check "detach takes it off" in_s "$SD" detach
+check "pins gone after detach" test ! -e $PIN_DIR
 teardown
 
 echo "-- IPv6"

@@ -10,11 +10,11 @@ CALLS=20
 setup_pair 1 || { fail "namespaces"; finish; exit; }
 
 check "attach to the server veth" in_s "$SD" attach $VS --port 5060
-check "pins exist" test -e /sys/fs/bpf/sipdrain/sd_counters -a -e /sys/fs/bpf/sipdrain/prog
+check "pins exist" test -e $PIN_DIR/sd_counters -a -e $PIN_DIR/prog
 check "program is attached (ip link shows xdp)" bash -c "ip -n $NS_S link show $VS | grep -q xdp"
-dump=$(bpftool map dump pinned /sys/fs/bpf/sipdrain/sd_counters 2>&1)
+dump=$(bpftool map dump pinned $PIN_DIR/sd_counters 2>&1)
 check "bpftool map dump shows counter field names" bash -c "grep -q '\"other_traffic\"' <<<'$dump' && grep -q '\"req_invite\"' <<<'$dump'"
-cfgdump=$(bpftool map dump pinned /sys/fs/bpf/sipdrain/sd_config 2>&1)
+cfgdump=$(bpftool map dump pinned $PIN_DIR/sd_config 2>&1)
 check "bpftool map dump shows config field names" bash -c "grep -q '\"state\"' <<<'$cfgdump' && grep -q '\"ports\"' <<<'$cfgdump'"
 
 bg_s sipp -sn uas -i 198.18.1.2 -p 5060 -nostdin -trace_err -error_file $WORK/uas_err.log >/dev/null 2>&1
@@ -31,7 +31,9 @@ check "gate recorded $CALLS dialogs (got $rec)" test "$rec" -eq $CALLS
 check "all passed, none redirected or dropped" test "$(counter verdict_redirect)$(counter verdict_drop)" = "00"
 in_dialog=$(counter req_in_dialog)
 check "ACK and BYE counted in-dialog ($in_dialog)" test "$in_dialog" -eq $((2 * CALLS))
-check "dialog table holds $CALLS entries" test "$(bpftool map dump pinned /sys/fs/bpf/sipdrain/sd_dialogs -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq $CALLS
+check "gate followed $CALLS calls to their end (dialogs_ended $(counter dialogs_ended))" test "$(counter dialogs_ended)" -eq $CALLS
+check "ended calls left the call table (bpftool: sd_calls empty)" test "$(bpftool map dump pinned $PIN_DIR/sd_calls -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 0
+check "bpftool map dump shows the meta fields (abi 2)" bash -c "bpftool map dump pinned $PIN_DIR/sd_meta | grep -q '\"abi\": 2'"
 
 # DRAINING without a responder: fail open, counted.
 check "drain" in_s "$SD" drain --retry-after 30
@@ -43,7 +45,7 @@ check "5 new INVITEs got the redirect verdict" test "$(counter verdict_redirect)
 check "5 redirect fallbacks counted" test "$(counter redirect_fallback)" -eq 5
 check "resume" in_s "$SD" resume
 check "detach" in_s "$SD" detach
-check "pins removed after detach" test ! -e /sys/fs/bpf/sipdrain
+check "pins removed after detach" test ! -e $PIN_DIR
 
 # Two interfaces, one state: attach both, detach one, then the other.
 in_s ip link add ${VS}b type veth peer name ${VS}p && in_s ip link set ${VS}b up && in_s ip link set ${VS}p up
@@ -53,9 +55,9 @@ check "status lists both interfaces and ports ($ifs)" test "$ifs" = "$VS ${VS}b 
 check "drain applies to the shared state" in_s "$SD" drain
 check "both interfaces carry the program" bash -c "ip -n $NS_S link show $VS | grep -q xdp && ip -n $NS_S link show ${VS}b | grep -q xdp"
 check "detach one interface" in_s "$SD" detach ${VS}b
-check "the other keeps the gate and the pins" bash -c "ip -n $NS_S link show $VS | grep -q xdp && test -e /sys/fs/bpf/sipdrain/sd_config"
+check "the other keeps the gate and the pins" bash -c "ip -n $NS_S link show $VS | grep -q xdp && test -e $PIN_DIR/sd_config"
 check "state survived the partial detach" bash -c "nsenter --net=/run/netns/$NS_S '$SD' status | grep -q '^state *draining'"
 check "detach the last interface" in_s "$SD" detach
-check "pins removed" test ! -e /sys/fs/bpf/sipdrain
+check "pins removed" test ! -e $PIN_DIR
 check "no XDP left on the veth" bash -c "! ip -n $NS_S link show $VS | grep -q xdp"
 finish

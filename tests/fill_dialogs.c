@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Fill the pinned dialog table with N confirmed dialogs (batched), for
+/* Fill the pinned call table with N confirmed calls (batched), for
  * the scale tests.  usage: fill_dialogs N  (SIPDRAIN_PIN_DIR honoured) */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@ int main(int argc, char **argv)
 
 	if (getenv("SIPDRAIN_PIN_DIR") && sd_set_pin_dir(getenv("SIPDRAIN_PIN_DIR")))
 		return 1;
-	fd = sd_pinned_map_fd(SD_STR(SD_MAP_DIALOGS));
+	fd = sd_pinned_map_fd(SD_STR(SD_MAP_CALLS));
 
 	if (fd < 0 || !n) {
 		fprintf(stderr, "usage: fill_dialogs N (with a gate attached): %s\n", strerror(-fd));

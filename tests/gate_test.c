@@ -23,6 +23,7 @@
 #include "packet.h"
 #include "sip_scan.h"
 #include "tester.h"
+#include "sipdrain.skel.h"
 #include "check.h"
 
 
@@ -421,11 +422,12 @@ static void test_state_table(void)
 		__u64 key = fnv1a("known-call@x");
 		struct sd_dialog d;
 
-		check(!bpf_map_lookup_elem(T.dlg_fd, &key, &d) && d.state == SD_D_ATTEMPT &&
-		      d.hits >= 2, "dialog table: known-call@x missing or not hit");
+		check(!bpf_map_lookup_elem(T.att_fd, &key, &d) && d.state == SD_D_ATTEMPT &&
+		      d.hits >= 2, "attempt table: known-call@x missing or not hit");
 		key = fnv1a("new-call@x");
-		check(bpf_map_lookup_elem(T.dlg_fd, &key, &d) != 0,
-		      "dialog table: an INVITE refused while draining was recorded");
+		check(bpf_map_lookup_elem(T.att_fd, &key, &d) != 0 &&
+		      bpf_map_lookup_elem(T.calls_fd, &key, &d) != 0,
+		      "dialog tables: an INVITE refused while draining was recorded");
 	}
 	/* a drained INVITE never reaches the table, so its retransmission
 	 * is refused too */
@@ -578,6 +580,32 @@ static void test_jumbo(void)
 	err = run_msg(&wraps[1], msg, n + 6000, &r);
 	check(!err && r.kind == SD_K_REQUEST && r.verdict == SD_V_REDIRECT,
 	      "6 KB INVITE (multi-buffer): err %d kind %d verdict %d", err, r.kind, r.verdict);
+	/* a header section of 8.9 KB (a jumbo frame) is read to its end */
+	n = sprintf(msg, "INVITE sip:b@198.18.0.2 SIP/2.0\r\nX-Pad: ");
+	memset(msg + n, 'p', 8800);
+	n += 8800;
+	n += sprintf(msg + n, "\r\nTo: <sip:b@198.18.0.2>\r\nCall-ID: jumbo2@x\r\n"
+		     "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+	err = run_msg(&wraps[3], msg, n, &r);
+	check(!err && r.kind == SD_K_REQUEST && !(r.flags & SD_F_TO_TAG) && r.verdict == SD_V_REDIRECT,
+	      "INVITE with 8.9 KB of headers: err %d kind %d verdict %d", err, r.kind, r.verdict);
+	/* past the budget: unparsed, passes (fail-open), counted */
+	{
+		static char big[SD_SCAN_MAX + 1024];
+		struct sd_counters c0, c1;
+
+		n = sprintf(big, "INVITE sip:b@198.18.0.2 SIP/2.0\r\nX-Pad: ");
+		memset(big + n, 'p', SD_SCAN_MAX);
+		n += SD_SCAN_MAX;
+		n += sprintf(big + n, "\r\nTo: <sip:b@x>\r\nCall-ID: huge@x\r\n\r\n");
+		sd_tester_counters(&T, &c0);
+		err = run_msg(&wraps[0], big, n, &r);
+		sd_tester_counters(&T, &c1);
+		check(!err && r.kind == SD_K_UNPARSED && r.unparsed == SD_U_BUDGET &&
+		      r.verdict == SD_V_PASS && c1.unparsed_budget == c0.unparsed_budget + 1,
+		      "headers beyond %d bytes: err %d kind %d unparsed %d verdict %d", SD_SCAN_MAX,
+		      err, r.kind, r.unparsed, r.verdict);
+	}
 	set_state(SD_SERVING, 0);
 }
 
@@ -612,21 +640,36 @@ static void out(const char *m)
 	check(r.kind == SD_K_REQUEST || r.kind == SD_K_RESPONSE, "egress: not read as SIP");
 }
 
-static int dstate(const char *callid, struct sd_dialog *d)
+/* Where a Call-ID is: 'c' call table, 'a' attempt table, 0 neither. */
+static int dwhere(const char *callid, struct sd_dialog *d)
 {
 	__u64 key = fnv1a(callid);
 
-	if (bpf_map_lookup_elem(T.dlg_fd, &key, d))
-		return -1;
-	return d->state;
+	if (!bpf_map_lookup_elem(T.calls_fd, &key, d))
+		return 'c';
+	if (!bpf_map_lookup_elem(T.att_fd, &key, d))
+		return 'a';
+	return 0;
 }
 
+static int dstate(const char *callid, struct sd_dialog *d)
+{
+	return dwhere(callid, d) ? d->state : -1;
+}
+
+/* An ended call leaves the call table; an ended attempt stays in the
+ * LRU as ENDED: both are "ended". */
 static void expect_state(const char *what, const char *callid, int want)
 {
 	struct sd_dialog d;
-	int st = dstate(callid, &d);
+	int where = dwhere(callid, &d), st = where ? d.state : -1;
 
+	if (want == SD_D_ENDED && st < 0)
+		st = SD_D_ENDED;
 	check(st == want, "%s: dialog %s in state %d, want %d", what, callid, st, want);
+	/* answered calls live in the table that never evicts */
+	if (want == SD_D_EARLY || want == SD_D_CONFIRMED || want == SD_D_CLOSING)
+		check(where == 'c', "%s: dialog %s not in the call table", what, callid);
 }
 
 static void test_dialogs(void)
@@ -733,6 +776,149 @@ static void test_dialogs(void)
 	      (unsigned long long)(c1.egress_requests - c0.egress_requests),
 	      (unsigned long long)(c1.egress_responses - c0.egress_responses));
 	printf("dialogs: UAS, proxy, CANCEL/487, busy, 407 retry, re-INVITE, OFFLINE\n");
+}
+
+/* ---- calls the gate did not see begin: learned from their traffic ---- */
+static void test_learning(void)
+{
+	static char m[2048];
+	struct sd_counters c0, c1;
+	struct sd_dialog d;
+	struct sd_result r;
+
+	cur_test = "learning";
+	sd_tester_reset(&T);
+	set_state(SD_SERVING, 0);
+	sd_tester_counters(&T, &c0);
+
+	/* a session refresh from outside, answered by the server: held as
+	 * tentative, then learned (confirmed) on the server's 200 */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>;tag=l1", "old1@x"));
+	check(dwhere("old1@x", &d) == 'a' && sd_dialog_tentative(&d),
+	      "re-INVITE from outside for an unknown call: not tentative");
+	out(mkresp(m, 200, "INVITE", "l1", "old1@x"));
+	check(dwhere("old1@x", &d) == 'c' && d.state == SD_D_CONFIRMED && (d.flags & SD_DF_LEARNED),
+	      "the server's 200 did not make it a learned call");
+	/* a BYE makes it closing, the BYE's final response ends it */
+	in(mk(m, "BYE", "<sip:b@198.18.0.2>;tag=l1", "old1@x"));
+	expect_state("learned BYE", "old1@x", SD_D_CLOSING);
+	out(mkresp(m, 200, "BYE", "l1", "old1@x"));
+	check(dwhere("old1@x", &d) == 0, "learned call not removed when its BYE was answered");
+
+	/* in-dialog OPTIONS (a keep-alive) from outside, 200 from the server */
+	in(mk(m, "OPTIONS", "<sip:b@198.18.0.2>;tag=l2", "old2@x"));
+	out(mkresp(m, 200, "OPTIONS", "l2", "old2@x"));
+	check(dwhere("old2@x", &d) == 'c' && (d.flags & SD_DF_LEARNED), "in-dialog OPTIONS: not learned");
+
+	/* what the server sends in a dialog vouches for it at once */
+	out(mk(m, "UPDATE", "<sip:a@198.18.0.1>;tag=l3", "old3@x"));
+	check(dwhere("old3@x", &d) == 'c' && (d.flags & (SD_DF_LEARNED | SD_DF_EGRESS)) ==
+	      (SD_DF_LEARNED | SD_DF_EGRESS), "server's in-dialog UPDATE: not learned");
+	out(mkresp(m, 180, "INVITE", "l4", "old4@x"));
+	expect_state("server's tagged 180 to an unseen INVITE", "old4@x", SD_D_EARLY);
+	out(mkresp(m, 200, "INVITE", "l5", "old5@x"));
+	expect_state("server's 200 to an unseen INVITE", "old5@x", SD_D_CONFIRMED);
+
+	/* not calls: subscriptions, registrations, pings, ACK, BYE, failures */
+	out(mk(m, "NOTIFY", "<sip:a@198.18.0.1>;tag=n1", "sub@x"));
+	out(mkresp(m, 200, "OPTIONS", "p1", "ping@x"));
+	out(mkresp(m, 200, "REGISTER", "r1", "reg@x"));
+	out(mkresp(m, 200, "MESSAGE", "m1", "msg@x"));
+	out(mk(m, "ACK", "<sip:a@198.18.0.1>;tag=k1", "ack@x"));
+	out(mk(m, "BYE", "<sip:a@198.18.0.1>;tag=b1", "bye@x"));
+	out(mkresp(m, 486, "INVITE", "f1", "fail@x"));
+	out(mkresp(m, 407, "INVITE", "f2", "auth@x"));
+	in(mkresp(m, 200, "OPTIONS", "p2", "ping2@x"));
+	check(!dwhere("sub@x", &d) && !dwhere("ping@x", &d) && !dwhere("reg@x", &d) &&
+	      !dwhere("msg@x", &d) && !dwhere("ack@x", &d) && !dwhere("bye@x", &d) &&
+	      !dwhere("fail@x", &d) && !dwhere("auth@x", &d) && !dwhere("ping2@x", &d),
+	      "something that is not a call was learned");
+
+	/* a forged in-dialog request the server refuses (481) stays
+	 * tentative and ends; a learned call answered 481 ends */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>;tag=x1", "forged@x"));
+	out(mkresp(m, 481, "INVITE", "x1", "forged@x"));
+	expect_state("forged re-INVITE answered 481", "forged@x", SD_D_ENDED);
+	check(dwhere("forged@x", &d) != 'c', "forged re-INVITE reached the call table");
+	out(mk(m, "INFO", "<sip:a@198.18.0.1>;tag=l6", "old6@x"));
+	in(mkresp(m, 481, "INFO", "l6", "old6@x"));
+	expect_state("learned call answered 481", "old6@x", SD_D_ENDED);
+
+	/* DRAINING: a tagless request for a live call passes whatever its
+	 * method (RFC 2543 BYE); for an unknown or tentative Call-ID it is
+	 * refused */
+	set_state(SD_DRAINING, 0);
+	run_str(&wraps[0], mk(m, "BYE", "<sip:b@198.18.0.2>", "old2@x"), &r);
+	check(r.verdict == SD_V_PASS, "tagless BYE of a learned call refused while draining");
+	expect_state("tagless BYE closes it", "old2@x", SD_D_CLOSING);
+	run_str(&wraps[1], mk(m, "BYE", "<sip:b@198.18.0.2>", "nobody@x"), &r);
+	check(r.verdict == SD_V_REDIRECT, "tagless BYE of an unknown Call-ID passed the drain");
+	in(mk(m, "OPTIONS", "<sip:b@198.18.0.2>;tag=t9", "sneak@x"));      /* tentative */
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "sneak@x"), &r);
+	check(r.verdict == SD_V_REDIRECT, "a tentative Call-ID let a new INVITE through the drain");
+	run_str(&wraps[0], mk(m, "INFO", "<sip:b@198.18.0.2>", "old3@x"), &r);
+	check(r.verdict == SD_V_PASS, "tagless INFO of a learned call refused while draining");
+	set_state(SD_SERVING, 0);
+
+	sd_tester_counters(&T, &c1);
+	check(c1.calls_learned - c0.calls_learned == 6, "calls_learned %llu, want 6",
+	      (unsigned long long)(c1.calls_learned - c0.calls_learned));
+	check(c1.calls_table_full == c0.calls_table_full, "table full counted");
+	printf("learning: refresh from outside, server's own requests and answers, not-calls, 481, tagless\n");
+}
+
+/* ---- attempts never evict calls; a full call table is counted -------- */
+static void test_no_eviction(void)
+{
+	static char m[2048];
+	struct sd_counters c0, c1;
+	struct sd_dialog d;
+	struct sd_result r;
+	char cid[64];
+	int kept = 0, n = 10 * 4096 + 1000;
+
+	cur_test = "no-eviction";
+	sd_tester_reset(&T);
+	set_state(SD_SERVING, 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(cid, sizeof(cid), "long-%d@x", i);
+		in(mk(m, "INVITE", "<sip:b@198.18.0.2>", cid));
+		out(mkresp(m, 200, "INVITE", "u", cid));
+	}
+	/* ten times the table in new INVITEs with distinct Call-IDs */
+	for (int i = 0; i < n; i++) {
+		snprintf(cid, sizeof(cid), "scan-%d@x", i);
+		run_str(&wraps[i & 1], mk(m, "INVITE", "<sip:100@198.18.0.2>", cid), &r);
+	}
+	for (int i = 0; i < 20; i++) {
+		snprintf(cid, sizeof(cid), "long-%d@x", i);
+		kept += dwhere(cid, &d) == 'c' && d.state == SD_D_CONFIRMED;
+	}
+	check(kept == 20, "%d of 20 calls left after %d attempts into a 4096-entry table", kept, n);
+
+	/* fill the call table; the next answered call is counted, kept */
+	sd_tester_counters(&T, &c0);
+	for (int i = 20; i < 4096 + 3; i++) {
+		snprintf(cid, sizeof(cid), "fill-%d@x", i);
+		in(mk(m, "INVITE", "<sip:b@198.18.0.2>", cid));
+		out(mkresp(m, 200, "INVITE", "u", cid));
+	}
+	sd_tester_counters(&T, &c1);
+	check(c1.calls_table_full - c0.calls_table_full >= 3,
+	      "full call table: %llu counted", (unsigned long long)(c1.calls_table_full - c0.calls_table_full));
+	snprintf(cid, sizeof(cid), "fill-%d@x", 4096 + 2);
+	check(dwhere(cid, &d) == 'a' && d.state == SD_D_CONFIRMED,
+	      "a call with no room was not kept in the attempt table");
+	{
+		__u32 zero = 0;
+		struct sd_meta meta;
+		int fd = bpf_map__fd(T.skel->maps.sd_meta);
+
+		check(!bpf_map_lookup_elem(fd, &zero, &meta) && meta.table_full_ns,
+		      "table_full_ns not noted");
+	}
+	sd_tester_reset(&T);
+	printf("no-eviction: 20 calls through %d attempts; full table counted\n", n);
 }
 
 /* ---- reflection guard ------------------------------------------------ */
@@ -1004,6 +1190,8 @@ int main(int argc, char **argv)
 	test_non_sip();
 	test_jumbo();
 	test_dialogs();
+	test_learning();
+	test_no_eviction();
 	test_guard();
 	test_tcp();
 	test_review_regressions();

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Shared by the shell tests: pass/fail accounting, network namespaces
 # joined by veth (198.18.0.0/15, 2001:2::/48 only), cleanup by PID.
-# Tests never run concurrently: the gate's pins are machine-wide.
+# Each test has its own pin directory (SIPDRAIN_PIN_DIR): a gate in the
+# default /sys/fs/bpf/sipdrain, a real one perhaps, is never touched.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SD=${SD:-$ROOT/build/sipdrain}
@@ -13,6 +14,8 @@ NS_S=sds$ID
 VC=vc$ID
 VS=vs$ID
 WORK=$(mktemp -d /tmp/sipdrain-test.XXXXXX)
+export SIPDRAIN_PIN_DIR=/sys/fs/bpf/sipdrain-test-$TNAME-$ID
+PIN_DIR=$SIPDRAIN_PIN_DIR
 PIDS=()
 PASSED=0
 FAILED=0
@@ -30,8 +33,11 @@ bg_s() { nsenter --net=/run/netns/$NS_S "$@" & PIDS+=($!); }
 bg_c() { nsenter --net=/run/netns/$NS_C "$@" & PIDS+=($!); }
 
 # Stop what a case started (by PID) and remove its namespaces and pins.
+# Twice: `run` finishes a drain on the first signal, exits on the second.
 teardown() {
 	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.1
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	PIDS=()
@@ -41,7 +47,8 @@ teardown() {
 	fi
 	[ -e /run/netns/$NS_C ] && ip netns del $NS_C 2>/dev/null
 	# pins of a gate whose interfaces died with the namespace
-	[ -e /sys/fs/bpf/sipdrain/sd_config ] && "$SD" detach >/dev/null 2>&1
+	[ -e $PIN_DIR/sd_config ] && "$SD" detach >/dev/null 2>&1
+	rm -f $PIN_DIR/* 2>/dev/null; rmdir $PIN_DIR 2>/dev/null
 	return 0
 }
 cleanup() {

@@ -11,28 +11,14 @@ Prints 'N passed, N failed' (one check per INVITE: a 503 came back with
 the VLAN tag, to our address and port, with the right Retry-After).
 """
 import os, socket, struct, sys, time
+from rawip import ipv4_udp
 
 ETH_P_ALL, ETH_P_8021Q, SOL_PACKET, PACKET_AUXDATA = 3, 0x8100, 263, 8
 TP_STATUS_VLAN_VALID = 1 << 4
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
 def frame(src_mac, dst_mac, vid, src, dst, sport, dport, payload):
-    udp_len = 8 + len(payload)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0, 0x4000, 64, 17, 0,
-                     socket.inet_aton(src), socket.inet_aton(dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, udp_len)
-    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
-    c = csum(pseudo + udp) or 0xffff
-    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
-    return dst_mac + src_mac + struct.pack("!HH", ETH_P_8021Q, vid) + struct.pack("!H", 0x0800) + ip + udp
+    return (dst_mac + src_mac + struct.pack("!HH", ETH_P_8021Q, vid) + struct.pack("!H", 0x0800) +
+            ipv4_udp(src, dst, sport, dport, payload))
 
 def invite(src, dst, sport, i):
     return ("INVITE sip:svc@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK-vlan-%d\r\n"

@@ -26,6 +26,7 @@ static void run_hook(const struct sd_config *c)
 	snprintf(cut, sizeof(cut), "%u", c->calls_cut);
 	setenv("SIPDRAIN_REASON", c->offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call", 1);
 	setenv("SIPDRAIN_CALLS_CUT", cut, 1);
+	setenv("SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT", c->flags & SD_CF_UNSEEN_CUT ? "1" : "0", 1);
 	execl("/bin/sh", "sh", "-c", c->on_offline, (char *)NULL);
 	_exit(127);
 }
@@ -34,6 +35,7 @@ int sd_agent_tick(struct sd_snapshot *out)
 {
 	struct sd_snapshot s;
 	struct sd_config now_cfg;
+	const char *why;
 	double left;
 	int err, fd;
 
@@ -45,7 +47,11 @@ int sd_agent_tick(struct sd_snapshot *out)
 	if (s.cfg.state != SD_DRAINING || !s.cfg.deadline_ns)
 		return 0;               /* without a deadline a drain waits for resume */
 	left = sd_seconds_left(&s);
-	if (left > 0 && (s.dlg.live || (s.cfg.flags & SD_CF_NO_EARLY_OFFLINE)))
+	/* early offline only on a picture the gate can vouch for: no call
+	 * left that it knows of, and watched long enough that a silent call
+	 * older than the gate would have shown itself */
+	if (left > 0 && (s.dlg.live || (s.cfg.flags & SD_CF_NO_EARLY_OFFLINE) ||
+			 sd_early_offline_wait_ns(&s, &why)))
 		return 0;
 
 	fd = sd_open_config();
@@ -61,6 +67,8 @@ int sd_agent_tick(struct sd_snapshot *out)
 	now_cfg.offline_ns = sd_now_ns();
 	now_cfg.offline_reason = left > 0 ? SD_OR_LAST_CALL : SD_OR_DEADLINE;
 	now_cfg.calls_cut = left > 0 ? 0 : s.dlg.live;
+	if (left <= 0 && sd_early_offline_wait_ns(&s, &why))
+		now_cfg.flags |= SD_CF_UNSEEN_CUT;
 	if (now_cfg.on_offline[0])
 		now_cfg.flags |= SD_CF_HOOK_DONE;
 	err = sd_config_set(fd, &now_cfg);
@@ -73,8 +81,9 @@ int sd_agent_tick(struct sd_snapshot *out)
 		pr_info("offline: the last call ended %.1f s into the drain, %.1f s before the deadline\n",
 			(now_cfg.offline_ns - now_cfg.drain_started_ns) / 1e9, left);
 	else
-		pr_info("offline: deadline reached, %u call%s cut\n", now_cfg.calls_cut,
-			now_cfg.calls_cut == 1 ? "" : "s");
+		pr_info("offline: deadline reached, %u call%s cut%s\n", now_cfg.calls_cut,
+			now_cfg.calls_cut == 1 ? "" : "s", now_cfg.flags & SD_CF_UNSEEN_CUT ?
+			" (and any call older than the gate that stayed silent)" : "");
 	if (out) {
 		out->cfg = now_cfg;
 	}

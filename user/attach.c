@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -11,6 +14,7 @@
 #include "attach.h"
 #include "gate.h"
 #include "log.h"
+#include "snapshot.h"
 #include "sipdrain.skel.h"
 
 const char *sd_mode_name(__u32 m)
@@ -196,10 +200,26 @@ int sd_attach(const struct sd_attach_opts *o)
 	cfg.ntcp_ports = o->ntcp_ports;
 	memcpy(cfg.tcp_ports, o->tcp_ports, sizeof(cfg.tcp_ports));
 	cfg.dialog_idle_ns = (o->dialog_idle_s ?: SD_DEFAULT_DIALOG_IDLE_S) * 1000000000ULL;
+	cfg.min_watch_ns = o->min_watch_set ? o->min_watch_ns :
+			   SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
 	err = sd_config_set(bpf_map__fd(skel->maps.sd_config), &cfg);
 	if (err) {
 		pr_warn("cannot write the config: %s\n", strerror(-err));
 		goto fail;
+	}
+	{
+		/* the observation horizon: from here on the gate sees calls */
+		struct sd_meta meta = { .abi = SD_ABI_VERSION, .watch_start_ns = sd_now_ns() };
+		struct timespec ts;
+		__u32 zero = 0;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		meta.watch_start_unix_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.sd_meta), &zero, &meta, BPF_ANY)) {
+			err = -errno;
+			pr_warn("cannot write %s: %s\n", SD_STR(SD_MAP_META), strerror(errno));
+			goto fail;
+		}
 	}
 	err = sd_pin_all(skel, xdp_program__fd(xp), bpf_program__fd(skel->progs.sipdrain_egress));
 	if (err)
@@ -227,18 +247,32 @@ fail:
 int sd_detach(char **ifnames, int n)
 {
 	bool pick[SD_MAX_IFACES] = { 0 };
+	struct bpf_map_info info = { 0 };
+	__u32 ilen = sizeof(info), zero = 0;
 	char name[IF_NAMESIZE];
-	struct sd_config cfg;
-	int fd, err, rc = 0;
+	struct sd_config cfg = { 0 };
+	size_t vs = sizeof(cfg);
+	char *raw = NULL;
+	int fd, err = 0, rc = 0;
 
-	fd = sd_open_config();
+	/* also a gate of another build: its interface list sits where ours
+	 * does; the value is read at its own size and written back as read */
+	fd = sd_open_config_any(true);
 	if (fd < 0)
 		return fd;
-	err = sd_config_get(fd, &cfg);
-	if (err) {
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size > vs)
+		vs = info.value_size;
+	raw = calloc(1, vs);
+	if (!raw) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, raw)) {
+		err = -errno;
 		pr_warn("cannot read the config: %s\n", strerror(-err));
 		goto out;
 	}
+	memcpy(&cfg, raw, sizeof(cfg));
 	for (int i = 0; i < n; i++) {
 		int idx = if_nametoindex(ifnames[i]), s;
 
@@ -268,15 +302,19 @@ int sd_detach(char **ifnames, int n)
 	}
 	if (cfg.nifaces == 0) {
 		close(fd);
+		free(raw);
 		sd_unpin_all();
 		pr_info("pins removed from %s\n", sd_pin_dir);
 		return rc;
 	}
-	err = sd_config_set(fd, &cfg);
-	if (err)
+	memcpy(raw, &cfg, offsetof(struct sd_config, xdp_mode) + sizeof(cfg.xdp_mode));
+	if (bpf_map_update_elem(fd, &zero, raw, BPF_ANY)) {
+		err = -errno;
 		pr_warn("cannot write the config: %s\n", strerror(-err));
+	}
 out:
 	close(fd);
+	free(raw);
 	return err ?: rc;
 }
 

@@ -20,6 +20,8 @@ struct sd_attach_opts {
 	bool no_reply_limit;
 	__u16 tcp_ports[SD_MAX_PORTS];
 	__u32 ntcp_ports;
+	bool min_watch_set;     /* else SD_DEFAULT_MIN_WATCH_S */
+	__u64 min_watch_ns;
 };
 
 /* Load once, attach to each interface, pin; one line on failure (and

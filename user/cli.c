@@ -87,3 +87,17 @@ __u64 sd_parse_duration(const char *s)
 		return v * 3600e9;
 	return 0;
 }
+
+bool sd_parse_min_watch(const char *s, __u64 *ns)
+{
+	if (!strcmp(s, "0") || !strcmp(s, "off")) {
+		*ns = 0;
+		return true;
+	}
+	*ns = sd_parse_duration(s);
+	if (!*ns) {
+		pr_warn("invalid min-watch '%s' (a duration up to 7 days, e.g. 2h, or 0 to turn the guard off)\n", s);
+		return false;
+	}
+	return true;
+}

@@ -33,6 +33,8 @@ bool sd_parse_uint(const char *what, const char *s, unsigned long min,
 /* "90", "90s", "10m", "1h", "1500ms" -> nanoseconds (at most 7 days);
  * 0 when not a duration. */
 __u64 sd_parse_duration(const char *s);
+/* --min-watch: a duration, or 0/off; one line and false if not. */
+bool sd_parse_min_watch(const char *s, __u64 *ns);
 /* getopt_long with our conventions: --help prints usage and exits 0, a
  * bad option prints one line and exits 2.  Returns the option or -1. */
 int sd_getopt(int argc, char **argv, const char *shortopts,
@@ -47,8 +49,9 @@ bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg);
 	{ "dialog-idle", required_argument, NULL, 'I' }, \
 	{ "reply-rate", required_argument, NULL, 'r' }, \
 	{ "reply-burst", required_argument, NULL, 'b' }, \
-	{ "tcp-port", required_argument, NULL, 'T' }
-#define SD_ATTACH_SHORTOPTS "p:m:d:I:r:b:T:"
+	{ "tcp-port", required_argument, NULL, 'T' }, \
+	{ "min-watch", required_argument, NULL, 'W' }
+#define SD_ATTACH_SHORTOPTS "p:m:d:I:r:b:T:W:"
 
 struct sd_attach_opts;
 /* -p/-m/-d of attach and run; 0, or an exit code after one line. */

@@ -29,6 +29,11 @@ static const char attach_usage[] =
 	"  -b, --reply-burst N   burst above that rate (default 2 x rate)\n"
 	"  -T, --tcp-port N      SIP over TCP/TLS port (repeatable, e.g. 5060, 5061):\n"
 	"                        while draining, new connections get a RST at once\n"
+	"  -W, --min-watch DURATION  early offline ('the last call ended') only after\n"
+	"                        the gate has watched the server this long: a call\n"
+	"                        older than the gate that sends nothing is invisible\n"
+	"                        (default 2h; 0: off, e.g. when attached before the\n"
+	"                        server took its first call)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"Example: sipdrain attach eth0 --port 5060 --port 5080\n";
@@ -37,8 +42,10 @@ static const char detach_usage[] =
 	"Usage: sipdrain detach [IFACE...]\n"
 	"\n"
 	"Detach the gate from the interfaces named (default: all).  With the\n"
-	"last interface the pins under " SD_PIN_DIR " are removed.  Traffic\n"
-	"then reaches the server untouched.\n";
+	"last interface the pins under " SD_PIN_DIR " are removed, and with them\n"
+	"the drain and what the gate knows of calls.  Traffic then reaches the\n"
+	"server untouched.  Stopping 'sipdrain run' does not detach: this does.\n"
+	"It also takes off a gate attached by an incompatible sipdrain build.\n";
 
 /* Options attach and run share; returns 0, or an exit code. */
 int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports)
@@ -78,6 +85,11 @@ int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports)
 		if (!sd_parse_uint("reply-burst", optarg, 1, 100000000, &v))
 			return SD_EXIT_USAGE;
 		o->reply_burst = v;
+		return 0;
+	case 'W':
+		if (!sd_parse_min_watch(optarg, &o->min_watch_ns))
+			return SD_EXIT_USAGE;
+		o->min_watch_set = true;
 		return 0;
 	case 'I': {
 		__u64 ns = sd_parse_duration(optarg);

@@ -38,11 +38,16 @@ static const char drain_usage[] =
 	"                             (repeatable; e.g. REGISTER, OPTIONS)\n"
 	"  -w, --wait                 block until OFFLINE, showing progress; exit 0\n"
 	"                             when no call was left, 3 when the deadline cut\n"
-	"                             calls, 1 on error\n"
+	"                             calls (or may have: calls older than the gate\n"
+	"                             are invisible until they send), 1 on error\n"
 	"  -x, --exec-on-offline CMD  run CMD (sh -c) once when the node goes offline;\n"
 	"                             SIPDRAIN_REASON and SIPDRAIN_CALLS_CUT are set\n"
 	"  -n, --no-early-offline     stay DRAINING until the deadline even when no\n"
 	"                             call is left\n"
+	"  -W, --min-watch DURATION   early offline only once the gate has watched\n"
+	"                             the server this long (a call older than the\n"
+	"                             gate that sends nothing is invisible); changes\n"
+	"                             the gate's setting (default 2h; 0: off)\n"
 	"  -h, --help                 this text\n"
 	"\n"
 	"Example: sipdrain drain --deadline 10m --retry-after auto --wait\n";
@@ -86,13 +91,49 @@ static void progress_line(const struct sd_snapshot *s, char *buf, size_t n)
 {
 	const __u64 *b = s->dlg.by_state;
 	double left = sd_seconds_left(s);
+	const char *why;
+	__u64 hold = sd_early_offline_wait_ns(s, &why);
+	int k;
 
-	snprintf(buf, n, "draining: %llu call%s left (attempt %llu, early %llu, confirmed %llu, "
-		 "closing %llu), %llu 503s sent, %.0f s left",
-		 (unsigned long long)s->dlg.live, s->dlg.live == 1 ? "" : "s",
-		 (unsigned long long)b[SD_D_ATTEMPT], (unsigned long long)b[SD_D_EARLY],
-		 (unsigned long long)b[SD_D_CONFIRMED], (unsigned long long)b[SD_D_CLOSING],
-		 (unsigned long long)s->rs.c.replies, left > 0 ? left : 0);
+	k = snprintf(buf, n, "draining: %llu call%s left (attempt %llu, early %llu, confirmed %llu, "
+		     "closing %llu, learned %llu), %llu 503s sent, %.0f s left",
+		     (unsigned long long)s->dlg.live, s->dlg.live == 1 ? "" : "s",
+		     (unsigned long long)(b[SD_D_ATTEMPT] + s->dlg.tentative),
+		     (unsigned long long)b[SD_D_EARLY], (unsigned long long)b[SD_D_CONFIRMED],
+		     (unsigned long long)b[SD_D_CLOSING], (unsigned long long)s->dlg.learned,
+		     (unsigned long long)s->rs.c.replies, left > 0 ? left : 0);
+	if (hold && !(s->cfg.flags & SD_CF_NO_EARLY_OFFLINE) && k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - k, "; early offline held %.0f s more (%s)", hold / 1e9,
+			 !strcmp(why, "watch") ? "min-watch" : "the call table was full");
+}
+
+/* One line on what the gate has seen of this server, and whether early
+ * offline waits for it. */
+static void horizon_lines(const struct sd_snapshot *s)
+{
+	char when[64];
+	time_t t = s->meta.watch_start_unix_ns / 1000000000ULL;
+	struct tm tm;
+	const char *why;
+	__u64 hold = sd_early_offline_wait_ns(s, &why);
+	double watched = sd_watched_seconds(s);
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+	pr_info("the gate has watched this server since %s (%.0f s); %llu call%s known, "
+		"%llu of them learned from in-dialog traffic\n", when, watched,
+		(unsigned long long)s->dlg.live, s->dlg.live == 1 ? "" : "s",
+		(unsigned long long)s->dlg.learned);
+	if (!s->cfg.deadline_ns || (s->cfg.flags & SD_CF_NO_EARLY_OFFLINE) || !hold)
+		return;
+	if (!strcmp(why, "watch"))
+		pr_info("early offline held back for %.0f s: the gate has watched for less than "
+			"--min-watch %.0f s (a call older than it that sends nothing is invisible; "
+			"--min-watch 0 turns this off); the deadline applies\n",
+			hold / 1e9, s->cfg.min_watch_ns / 1e9);
+	else
+		pr_info("early offline held back for %.0f s: the call table was full %.0f s ago, "
+			"so a call may be missing from it; the deadline applies\n", hold / 1e9,
+			(s->mono_ns - s->meta.table_full_ns) / 1e9);
 }
 
 /* Follow the drain to its end.  The responder's agent normally decides;
@@ -136,8 +177,16 @@ static int wait_offline(void)
 	if (tty)
 		fputc('\n', stderr);
 	if (s.cfg.offline_reason == SD_OR_DEADLINE && s.cfg.calls_cut) {
-		printf("offline: the deadline cut %u call%s\n", s.cfg.calls_cut,
-		       s.cfg.calls_cut == 1 ? "" : "s");
+		printf("offline: the deadline cut %u call%s%s\n", s.cfg.calls_cut,
+		       s.cfg.calls_cut == 1 ? "" : "s", s.cfg.flags & SD_CF_UNSEEN_CUT ?
+		       ", and any call older than the gate that stayed silent" : "");
+		return 3;
+	}
+	if (s.cfg.offline_reason == SD_OR_DEADLINE && (s.cfg.flags & SD_CF_UNSEEN_CUT)) {
+		printf("offline: the deadline cut 0 calls the gate knows; it had watched for %.0f s, "
+		       "so calls older than the gate that stayed silent may have been cut\n",
+		       s.cfg.offline_ns > s.meta.watch_start_ns ?
+		       (s.cfg.offline_ns - s.meta.watch_start_ns) / 1e9 : 0.0);
 		return 3;
 	}
 	printf("offline: no call was left (%s, %.1f s after the drain began)\n",
@@ -171,18 +220,21 @@ int cmd_drain(int argc, char **argv)
 		{ "wait", no_argument, NULL, 'w' },
 		{ "exec-on-offline", required_argument, NULL, 'x' },
 		{ "no-early-offline", no_argument, NULL, 'n' },
+		{ "min-watch", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	unsigned long retry_after = SD_DEFAULT_RETRY_AFTER, jitter = 0;
-	bool retry_auto = false, wait = false, no_early = false;
+	bool retry_auto = false, wait = false, no_early = false, min_watch_set = false;
+	__u64 min_watch = 0;
+	struct sd_snapshot snap;
 	const char *hook = NULL;
 	__u64 deadline = 0;
 	__u32 allow = 0;
 	struct sd_config cfg;
 	int opt, fd, m, rc;
 
-	while ((opt = sd_getopt(argc, argv, "D:r:j:a:wx:nh", opts, drain_usage)) != -1) {
+	while ((opt = sd_getopt(argc, argv, "D:r:j:a:wx:nW:h", opts, drain_usage)) != -1) {
 		switch (opt) {
 		case 'D':
 			deadline = sd_parse_duration(optarg);
@@ -224,6 +276,11 @@ int cmd_drain(int argc, char **argv)
 		case 'n':
 			no_early = true;
 			break;
+		case 'W':
+			if (!sd_parse_min_watch(optarg, &min_watch))
+				return SD_EXIT_USAGE;
+			min_watch_set = true;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -251,6 +308,8 @@ int cmd_drain(int argc, char **argv)
 	memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
 	if (hook)
 		strcpy(cfg.on_offline, hook);
+	if (min_watch_set)
+		cfg.min_watch_ns = min_watch;
 	if (store_config(&cfg, fd))
 		return SD_EXIT_ERR;
 	pr_info("draining: new calls get 503 (Retry-After: ");
@@ -263,6 +322,8 @@ int cmd_drain(int argc, char **argv)
 			no_early ? "" : " (earlier when the last call ends)");
 	else
 		pr_info(", until 'sipdrain resume'\n");
+	if (!sd_snapshot_take(&snap, true))
+		horizon_lines(&snap);
 	warn_no_responder();
 	if (!wait)
 		return SD_EXIT_OK;

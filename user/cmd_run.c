@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* sipdrain run: the long-running process.  Attaches the gate (or adopts
  * one already attached) and answers what it redirects with 503s over
- * AF_XDP.  Foreground, logs to stderr, clean exit on SIGINT/SIGTERM. */
+ * AF_XDP.  Foreground, logs to stderr.  Stopping it leaves the gate and
+ * its pinned state (the drain, the calls it knows) for the next `run`:
+ * only `detach` takes the gate off.  A stop during a drain finishes the
+ * drain first; a second signal exits at once. */
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
@@ -19,6 +22,7 @@
 #include "responder.h"
 #include "agent.h"
 #include "metrics.h"
+#include "snapshot.h"
 
 static const char run_usage[] =
 	"Usage: sipdrain run IFACE... [OPTIONS]\n"
@@ -28,15 +32,23 @@ static const char run_usage[] =
 	"zero-copy where the driver has it, copy mode otherwise.  Requests the\n"
 	"gate refuses (see 'sipdrain drain') are answered 503 Service Unavailable\n"
 	"from the server's address and port; the server never sees them.\n"
-	"Runs in the foreground until SIGINT/SIGTERM; then detaches the gate\n"
-	"(traffic reaches the server untouched) unless --keep-on-exit.\n"
+	"Runs in the foreground until SIGINT/SIGTERM.  Stopping keeps the gate\n"
+	"attached with its pins (the drain, its deadline, the calls it knows), so\n"
+	"that a restart or an upgrade adopts them; without a responder refused\n"
+	"requests reach the server (fail-open, counted as redirect_fallback).\n"
+	"While a drain runs, a stop first finishes it: 503s go on until the node\n"
+	"is offline (last call or deadline); a second signal exits at once.\n"
+	"'sipdrain detach' takes the gate off.\n"
 	"\n"
 	"  -p, --port N          as for attach (when it attaches)\n"
 	"  -m, --mode MODE       as for attach\n"
 	"  -d, --max-dialogs N   as for attach\n"
 	"  -I, --dialog-idle DURATION  as for attach\n"
 	"  -r, --reply-rate PPS, -b, --reply-burst N, -T, --tcp-port N   as for attach\n"
-	"  -k, --keep-on-exit    leave the gate attached and enforcing on exit\n"
+	"  -W, --min-watch DURATION  as for attach; given to a run that adopts a\n"
+	"                        gate, it changes that gate's setting\n"
+	"      --detach-on-exit  take the gate off when this process stops (not\n"
+	"                        during a drain, which it finishes first)\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
 	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
@@ -48,12 +60,12 @@ static const char run_usage[] =
 	"\n"
 	"Example: sipdrain run eth0 --reason \"node maintenance\"\n";
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t signals;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop = 1;
+	signals++;
 }
 
 /* A header value we print: no CR, LF or double quote, not too long. */
@@ -67,18 +79,25 @@ static bool safe_text(const char *what, const char *s)
 	return true;
 }
 
-/* The attached gate covers every interface named? */
-static int check_adopt(char **ifnames, int n)
+/* The attached gate (of this build's layout) covers every interface
+ * named?  --min-watch given: it becomes the gate's. */
+static int check_adopt(const struct sd_attach_opts *o)
 {
+	char **ifnames = o->ifnames;
+	int n = o->nifaces;
 	struct sd_config cfg;
 	int fd = sd_open_config(), err;
 
 	if (fd < 0)
 		return fd;
 	err = sd_config_get(fd, &cfg);
+	if (!err && o->min_watch_set && cfg.min_watch_ns != o->min_watch_ns) {
+		cfg.min_watch_ns = o->min_watch_ns;
+		err = sd_config_set(fd, &cfg);
+	}
 	close(fd);
 	if (err) {
-		pr_warn("cannot read the config: %s\n", strerror(-err));
+		pr_warn("cannot read or write the config: %s\n", strerror(-err));
 		return err;
 	}
 	for (int i = 0; i < n; i++) {
@@ -97,11 +116,40 @@ static int check_adopt(char **ifnames, int n)
 	return 0;
 }
 
+/* A call found no room in the call table since we last looked: say so,
+ * at most once a minute (counted and shown by status and /metrics too). */
+static void log_table_full(__u64 *seen_ns, __u32 max)
+{
+	static __u64 logged_ns;
+	struct sd_meta meta;
+	struct sd_counters c;
+	__u64 now = sd_now_ns();
+	int fd;
+
+	if (sd_meta_get(&meta) || meta.table_full_ns == *seen_ns)
+		return;
+	if (logged_ns && now - logged_ns < 60000000000ULL)
+		return;                 /* *seen_ns stays: logged when the minute is up */
+	logged_ns = now;
+	{
+		fd = sd_pinned_map_fd(SD_STR(SD_MAP_COUNTERS));
+		if (fd >= 0 && !sd_counters_get(fd, &c))
+			pr_warn("the call table is full (%u calls, --max-dialogs): %llu answered or "
+				"learned calls found no room so far and are kept as attempts, which can "
+				"be evicted; early offline is held back for --dialog-idle after this\n",
+				max, (unsigned long long)c.calls_table_full);
+		if (fd >= 0)
+			close(fd);
+	}
+	*seen_ns = meta.table_full_ns;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		SD_ATTACH_LONGOPTS,
-		{ "keep-on-exit", no_argument, NULL, 'k' },
+		{ "keep-on-exit", no_argument, NULL, 'k' },     /* the default now */
+		{ "detach-on-exit", no_argument, NULL, 'E' },
 		{ "reason", required_argument, NULL, 'R' },
 		{ "server", required_argument, NULL, 'S' },
 		{ "coalesce-us", required_argument, NULL, 'c' },
@@ -113,7 +161,8 @@ int cmd_run(int argc, char **argv)
 	const char *reason = NULL, *server = NULL;
 	static struct sd_responder_ctx r;
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool keep = false, adopted;
+	bool detach_on_exit = false, adopted, finishing = false;
+	__u64 last_full_ns = 0;
 	unsigned long coalesce = 500;
 	const char *metrics = NULL;
 	int mfd = -1;
@@ -122,13 +171,15 @@ int cmd_run(int argc, char **argv)
 	bool pins_lost = false;
 	__u16 ports[SD_MAX_PORTS];
 	int opt, rc, err;
-	struct timespec last = { 0 }, now;
+	struct timespec last = { 0 }, now, last_sweep = { 0 };
 
 	o.ports = ports;
 	while ((opt = sd_getopt(argc, argv, SD_ATTACH_SHORTOPTS "kR:S:c:M:h", opts, run_usage)) != -1) {
 		switch (opt) {
 		case 'k':
-			keep = true;
+			break;
+		case 'E':
+			detach_on_exit = true;
 			break;
 		case 'c':
 			if (!sd_parse_uint("coalesce-us", optarg, 0, 100000, &coalesce))
@@ -163,7 +214,7 @@ int cmd_run(int argc, char **argv)
 			return SD_EXIT_ERR;
 	}
 	adopted = sd_is_attached();
-	err = adopted ? check_adopt(o.ifnames, o.nifaces) : sd_attach(&o);
+	err = adopted ? check_adopt(&o) : sd_attach(&o);
 	if (err) {
 		if (mfd >= 0)
 			close(mfd);
@@ -189,7 +240,32 @@ int cmd_run(int argc, char **argv)
 	signal(SIGCHLD, SIG_IGN);       /* the on-offline hook is never waited for */
 	pr_info("responder running (pid %d)\n", getpid());
 
-	while (!stop) {
+	for (;;) {
+		if (signals && !finishing) {
+			if (signals > 1 || pins_lost || r.cfg->state != SD_DRAINING)
+				break;
+			/* the server's preStop drain may still run: a sidecar
+			 * that left now would let new calls in */
+			finishing = true;
+			if (r.cfg->deadline_ns) {
+				double left = ((double)r.cfg->deadline_ns - (double)sd_now_ns()) / 1e9;
+
+				pr_info("stop requested during a drain: finishing it first (503s go on "
+					"until the node is offline: the last call, or the deadline in "
+					"%.0f s at most); a second signal exits at once\n", left > 0 ? left : 0);
+			} else {
+				pr_info("stop requested during a drain without deadline: 503s go on "
+					"until 'sipdrain resume' or offline; a second signal exits at once\n");
+			}
+		}
+		if (finishing && (signals > 1 || r.cfg->state != SD_DRAINING)) {
+			if (signals > 1)
+				pr_info("second signal: exiting now, the drain goes on without a responder\n");
+			else
+				pr_info("the drain is over (state %s): exiting\n",
+					r.cfg->state < SD_STATE_MAX ? sd_state_names[r.cfg->state] : "unknown");
+			break;
+		}
 		err = sd_responder_poll(&r, 100);
 		if (err < 0) {
 			pr_warn("poll: %s\n", strerror(-err));
@@ -209,6 +285,14 @@ int cmd_run(int argc, char **argv)
 					"reach it\n", sd_pin_dir);
 			}
 		}
+		/* ended calls whose end the wire never showed (timeouts)
+		 * leave the call table, a slice at a time */
+		if (!pins_lost && (now.tv_sec - last_sweep.tv_sec) * 1000 +
+		    (now.tv_nsec - last_sweep.tv_nsec) / 1000000 >= 1000) {
+			sd_calls_sweep((const struct sd_config *)r.cfg, 4096);
+			log_table_full(&last_full_ns, r.cfg->max_dialogs);
+			last_sweep = now;
+		}
 		/* the drain's clock: only while a deadline runs */
 		if (!pins_lost && r.cfg->state == SD_DRAINING && r.cfg->deadline_ns &&
 		    (now.tv_sec - last_agent.tv_sec) * 1000 +
@@ -222,14 +306,19 @@ int cmd_run(int argc, char **argv)
 	sd_responder_close(&r);
 	if (mfd >= 0)
 		close(mfd);
-	if (!keep && !sd_is_attached()) {
-		/* pins gone: still take the gate off the interfaces we know */
+	if (!sd_is_attached()) {
+		/* pins gone: nobody can reach the gate any more; take it off
+		 * the interfaces we know rather than leave it unmanaged */
 		sd_detach_config(&last_cfg);
 		return SD_EXIT_OK;
 	}
-	if (!keep && sd_detach(NULL, 0))
-		return SD_EXIT_ERR;
-	if (keep)
-		pr_info("gate left attached and enforcing (--keep-on-exit)\n");
+	if (detach_on_exit && last_cfg.state != SD_DRAINING) {
+		if (sd_detach(NULL, 0))
+			return SD_EXIT_ERR;
+	} else {
+		pr_info("gate left attached with its state under %s (state %s); "
+			"'sipdrain detach' takes it off\n", sd_pin_dir,
+			last_cfg.state < SD_STATE_MAX ? sd_state_names[last_cfg.state] : "unknown");
+	}
 	return err < 0 ? SD_EXIT_ERR : SD_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -72,6 +73,12 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 		printf("%.3f", left > 0 ? left : 0);
 	else
 		printf("null");
+	printf(",\"deadline_unix\":");
+	if (cfg->deadline_ns)
+		printf("%.3f", s->wall + left);
+	else
+		printf("null");
+	printf(",\"unseen_calls_may_be_cut\":%s", cfg->flags & SD_CF_UNSEEN_CUT ? "true" : "false");
 	printf(",\"early_offline\":%s,\"offline_reason\":\"%s\",\"calls_cut\":%u,"
 	       "\"retry_after\":%s%u%s,\"retry_jitter\":%u,\"on_offline\":\"",
 	       cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "false" : "true",
@@ -104,14 +111,34 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 		       sd_mode_name(cfg->xdp_mode[i]), s->rs.queues_total[i], bound(s, i));
 		sep = ",";
 	}
-	printf("],\"dialogs\":{\"live\":%llu,\"entries\":%llu,\"max\":%u",
-	       (unsigned long long)s->dlg.live, (unsigned long long)s->dlg.entries, cfg->max_dialogs);
+	{
+		const char *why;
+		__u64 hold = sd_early_offline_wait_ns(s, &why);
+
+		printf("],\"watch\":{\"since_unix\":%.3f,\"seconds\":%.3f,\"min_watch_seconds\":%.0f,"
+		       "\"early_offline_wait_seconds\":%.3f,\"early_offline_wait_reason\":%s%s%s,"
+		       "\"table_full_seconds_ago\":", s->meta.watch_start_unix_ns / 1e9,
+		       sd_watched_seconds(s), cfg->min_watch_ns / 1e9, hold / 1e9,
+		       hold ? "\"" : "", hold ? why : "null", hold ? "\"" : "");
+		if (s->meta.table_full_ns)
+			printf("%.3f", (s->mono_ns - s->meta.table_full_ns) / 1e9);
+		else
+			printf("null");
+		printf(",\"abi\":%u}", s->meta.abi);
+	}
+	printf(",\"dialogs\":{\"live\":%llu,\"entries\":%llu,\"max\":%u,\"calls_entries\":%llu,"
+	       "\"attempt_entries\":%llu,\"table_full\":%llu",
+	       (unsigned long long)s->dlg.live, (unsigned long long)s->dlg.entries, cfg->max_dialogs,
+	       (unsigned long long)s->dlg.calls, (unsigned long long)s->dlg.attempts,
+	       (unsigned long long)s->cnt.calls_table_full);
 	for (int i = 0; i < SD_D_MAX; i++)
 		printf(",\"%s\":%llu", sd_dialog_state_names[i], (unsigned long long)s->dlg.by_state[i]);
+	printf(",\"learned\":%llu,\"learning\":%llu", (unsigned long long)s->dlg.learned,
+	       (unsigned long long)s->dlg.tentative);
 	printf(",\"oldest_seconds\":{");
 	for (int i = 0; i < SD_D_ENDED; i++)
 		printf("%s\"%s\":%.3f", i ? "," : "", sd_dialog_state_names[i], s->dlg.oldest_ns[i] / 1e9);
-	printf("}},\"rates\":{");
+	printf(",\"learned\":%.3f}},\"rates\":{", s->dlg.learned_oldest_ns / 1e9);
 	for (int m = 0; m < SD_M_MAX; m++)
 		printf("%s\"%s\":%.1f", m ? "," : "", sd_method_names[m], rate(a, s, m));
 	printf("},\"counters\":{\"packets\":%llu",
@@ -147,7 +174,8 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 		printf(" since %.0f s (%s", (s->mono_ns - cfg->offline_ns) / 1e9,
 		       cfg->offline_reason == SD_OR_DEADLINE ? "deadline" : "last call ended");
 		if (cfg->offline_reason == SD_OR_DEADLINE)
-			printf(", %u call%s cut", cfg->calls_cut, cfg->calls_cut == 1 ? "" : "s");
+			printf(", %u call%s cut%s", cfg->calls_cut, cfg->calls_cut == 1 ? "" : "s",
+			       cfg->flags & SD_CF_UNSEEN_CUT ? ", maybe more older than the gate" : "");
 		printf(")");
 	}
 	printf("\n");
@@ -202,8 +230,36 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 		if (s->dlg.by_state[i])
 			printf(" (oldest %.0f s)", s->dlg.oldest_ns[i] / 1e9);
 	}
-	printf("; ended %llu; table %llu/%u\n", (unsigned long long)s->dlg.by_state[SD_D_ENDED],
-	       (unsigned long long)s->dlg.entries, cfg->max_dialogs);
+	printf(" learned %llu", (unsigned long long)s->dlg.learned);
+	if (s->dlg.learned)
+		printf(" (oldest %.0f s)", s->dlg.learned_oldest_ns / 1e9);
+	if (s->dlg.tentative)
+		printf(" learning %llu", (unsigned long long)s->dlg.tentative);
+	printf("; ended %llu\ntables       calls %llu/%u, attempts %llu/%u",
+	       (unsigned long long)s->dlg.by_state[SD_D_ENDED], (unsigned long long)s->dlg.calls,
+	       cfg->max_dialogs, (unsigned long long)s->dlg.attempts, cfg->max_dialogs);
+	if (s->cnt.calls_table_full)
+		printf("; CALL TABLE FULL %llu times, last %.0f s ago (--max-dialogs)",
+		       (unsigned long long)s->cnt.calls_table_full,
+		       (s->mono_ns - s->meta.table_full_ns) / 1e9);
+	{
+		char when[64];
+		time_t t = s->meta.watch_start_unix_ns / 1000000000ULL;
+		struct tm tm;
+		const char *why;
+		__u64 hold = sd_early_offline_wait_ns(s, &why);
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+		printf("\nwatching     since %s (%.0f s); min-watch %.0f s; early offline ", when,
+		       sd_watched_seconds(s), cfg->min_watch_ns / 1e9);
+		if (cfg->flags & SD_CF_NO_EARLY_OFFLINE && cfg->state == SD_DRAINING)
+			printf("off for this drain\n");
+		else if (!hold)
+			printf("possible\n");
+		else
+			printf("held %.0f s more (%s)\n", hold / 1e9, !strcmp(why, "watch") ?
+			       "calls older than the gate may be silent" : "the call table was full");
+	}
 	printf("requests/s  ");
 	for (int m = 0; m < SD_M_MAX; m++) {
 		double r = rate(a, s, m);

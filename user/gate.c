@@ -55,8 +55,10 @@ struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last)
 		return NULL;
 	}
 	skel->rodata->cfg_record_last = record_last;
-	if (max_dialogs)
-		bpf_map__set_max_entries(skel->maps.sd_dialogs, max_dialogs);
+	if (max_dialogs) {
+		bpf_map__set_max_entries(skel->maps.sd_calls, max_dialogs);
+		bpf_map__set_max_entries(skel->maps.sd_attempts, max_dialogs);
+	}
 	return skel;
 }
 
@@ -139,16 +141,25 @@ int sd_pinned_map_fd(const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The maps an operator reads; internal ones (.rodata, scratch) stay
- * unpinned. */
-static struct bpf_map *pinned_maps(struct sipdrain *skel, int i)
-{
-	struct bpf_map *maps[] = {
-		skel->maps.sd_config, skel->maps.sd_counters, skel->maps.sd_dialogs,
-		skel->maps.sd_xsks, skel->maps.sd_responder, skel->maps.sd_guard,
-	};
-	return i < (int)(sizeof(maps) / sizeof(maps[0])) ? maps[i] : NULL;
-}
+/* The pinned maps, as this build lays them out: what attach pins, detach
+ * removes and every command checks before it reads a pin.  Internal
+ * maps (.rodata, scratch, last verdict) stay unpinned. */
+static const struct pin_spec {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 key_size, value_size;
+} pin_specs[] = {
+	{ SD_STR(SD_MAP_META), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sd_meta) },
+	{ SD_STR(SD_MAP_CONFIG), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sd_config) },
+	{ SD_STR(SD_MAP_COUNTERS), BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sd_counters) },
+	{ SD_STR(SD_MAP_CALLS), BPF_MAP_TYPE_HASH, 8, sizeof(struct sd_dialog) },
+	{ SD_STR(SD_MAP_ATTEMPTS), BPF_MAP_TYPE_LRU_HASH, 8, sizeof(struct sd_dialog) },
+	{ SD_STR(SD_MAP_XSKS), BPF_MAP_TYPE_XSKMAP, 4, 4 },
+	{ SD_STR(SD_MAP_RESPONDER), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sd_responder) },
+	{ SD_STR(SD_MAP_GUARD), BPF_MAP_TYPE_LRU_HASH, sizeof(struct sd_guard_key),
+	  sizeof(struct sd_guard_state) },
+};
+#define NPINS (sizeof(pin_specs) / sizeof(pin_specs[0]))
 
 int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 {
@@ -156,8 +167,16 @@ int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 	struct bpf_map *m;
 	int err;
 
-	for (int i = 0; (m = pinned_maps(skel, i)); i++) {
-		snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, bpf_map__name(m));
+	for (size_t i = 0; i < NPINS; i++) {
+		const struct pin_spec *p = &pin_specs[i];
+
+		m = bpf_object__find_map_by_name(skel->obj, p->name);
+		if (!m || bpf_map__type(m) != p->type || bpf_map__key_size(m) != p->key_size ||
+		    bpf_map__value_size(m) != p->value_size) {
+			pr_warn("internal error: map %s does not match its pin layout\n", p->name);
+			return -EINVAL;
+		}
+		snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, p->name);
 		err = bpf_map__pin(m, path);
 		if (err) {
 			pr_warn("cannot pin %s: %s\n", path, strerror(-err));
@@ -185,20 +204,69 @@ int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd)
 
 void sd_unpin_all(void)
 {
-	static const char *const names[] = {
-		SD_STR(SD_MAP_CONFIG), SD_STR(SD_MAP_COUNTERS), SD_STR(SD_MAP_DIALOGS),
-		SD_STR(SD_MAP_XSKS), SD_STR(SD_MAP_RESPONDER), SD_STR(SD_MAP_GUARD), SD_PROG_PIN,
-		SD_PROG_EGRESS_PIN,
-	};
+	static const char *const extra[] = { SD_PROG_PIN, SD_PROG_EGRESS_PIN, SD_LEGACY_PINS };
 	char path[256];
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", sd_pin_dir, names[i]);
+	for (size_t i = 0; i < NPINS + sizeof(extra) / sizeof(extra[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", sd_pin_dir,
+			 i < NPINS ? pin_specs[i].name : extra[i - NPINS]);
 		if (unlink(path) && errno != ENOENT)
 			pr_warn("cannot remove %s: %s\n", path, strerror(errno));
 	}
 	if (rmdir(sd_pin_dir) && errno != ENOENT)
 		pr_debug("leaving %s: %s\n", sd_pin_dir, strerror(errno));
+}
+
+/* Every pin as this build lays it out, sd_meta saying our ABI: else one
+ * line saying what differs.  Never read a pin of another layout. */
+static int check_pins(void)
+{
+	struct bpf_map_info info;
+	struct sd_meta meta = { 0 };
+	char what[256] = "";
+	__u32 len, zero = 0;
+	int fd, err = 0;
+
+	for (size_t i = 0; i < NPINS && !err; i++) {
+		const struct pin_spec *p = &pin_specs[i];
+
+		fd = sd_pinned_map_fd(p->name);
+		if (fd < 0) {
+			if (i == 0)     /* no sd_meta: ABI 1 */
+				snprintf(what, sizeof(what), "was attached by a sipdrain build with pin ABI 1");
+			else
+				snprintf(what, sizeof(what), "lacks %s (%s)", p->name, strerror(-fd));
+			err = -EPROTO;
+			break;
+		}
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			err = -errno;
+			pr_warn("cannot inspect %s/%s: %s\n", sd_pin_dir, p->name, strerror(errno));
+			close(fd);
+			return err;
+		}
+		if (info.type != p->type || info.key_size != p->key_size ||
+		    info.value_size != p->value_size) {
+			snprintf(what, sizeof(what), "has %s laid out differently (type %u, key %u, "
+				 "value %u bytes; this build: %u, %u, %u)", p->name, info.type,
+				 info.key_size, info.value_size, p->type, p->key_size, p->value_size);
+			err = -EPROTO;
+		} else if (i == 0 && (bpf_map_lookup_elem(fd, &zero, &meta) ||
+				      meta.abi != SD_ABI_VERSION)) {
+			snprintf(what, sizeof(what), "was attached by a sipdrain build with pin ABI %u",
+				 meta.abi);
+			err = -EPROTO;
+		}
+		close(fd);
+	}
+	if (!err)
+		return 0;
+	pr_warn("the gate under %s %s; this build (ABI %d) will not read it: take it off with "
+		"'sipdrain detach' (traffic then passes untouched; calls it knew are learned again "
+		"from their traffic) and attach again\n", sd_pin_dir, what, SD_ABI_VERSION);
+	return err;
 }
 
 int sd_config_get(int fd, struct sd_config *cfg)
@@ -240,20 +308,40 @@ out:
 	return err;
 }
 
-int sd_open_config(void)
+int sd_open_config_any(bool any_layout)
 {
-	int fd;
+	int fd, err;
 
 	if (!sd_is_attached()) {
 		pr_warn("nothing attached (no %s); run 'sipdrain attach IFACE' first\n",
 			sd_pin_dir);
 		return -ENOENT;
 	}
+	if (!any_layout && (err = check_pins()))
+		return err;
 	fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
 	if (fd < 0)
 		pr_warn("cannot open %s/%s: %s\n", sd_pin_dir,
 			SD_STR(SD_MAP_CONFIG), strerror(-fd));
 	return fd;
+}
+
+int sd_open_config(void)
+{
+	return sd_open_config_any(false);
+}
+
+int sd_meta_get(struct sd_meta *m)
+{
+	__u32 zero = 0;
+	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_META)), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, m))
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 __u64 sd_counters_packets(const struct sd_counters *c)

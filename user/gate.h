@@ -31,8 +31,13 @@ int sd_set_pin_dir(const char *dir);
 int sd_bpffs_prepare(void);                   /* mount bpffs, mkdir pin dir */
 bool sd_is_attached(void);                    /* pinned config exists */
 int sd_pinned_map_fd(const char *name);       /* -errno when missing */
-/* The pinned config map of an attached gate (one line on failure). */
+/* The pinned config map of an attached gate, after checking that every
+ * pin has this build's layout (one line on failure). */
 int sd_open_config(void);
+/* detach only: the config of a gate of any layout (its interface list
+ * sits at the same place in every build). */
+int sd_open_config_any(bool any_layout);
+int sd_meta_get(struct sd_meta *m);
 int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd);
 void sd_unpin_all(void);
 

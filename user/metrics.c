@@ -86,16 +86,38 @@ size_t sd_metrics_render(char *p, size_t cap)
 	head(&b, "sipdrain_calls_cut", "gauge", "Calls still up when the last deadline struck");
 	out(&b, "sipdrain_calls_cut %u\n", s.cfg.calls_cut);
 
-	head(&b, "sipdrain_dialogs", "gauge", "Dialogs in the table by state (ended: kept until evicted)");
+	head(&b, "sipdrain_dialogs", "gauge", "Dialogs by state (learned: calls whose INVITE the gate "
+	     "did not see; learning: in-dialog traffic from outside not yet answered; ended: not yet removed)");
 	for (int i = 0; i < SD_D_MAX; i++)
 		out(&b, "sipdrain_dialogs{state=\"%s\"} %llu\n", sd_dialog_state_names[i],
 		    (unsigned long long)s.dlg.by_state[i]);
+	out(&b, "sipdrain_dialogs{state=\"learned\"} %llu\n", (unsigned long long)s.dlg.learned);
+	out(&b, "sipdrain_dialogs{state=\"learning\"} %llu\n", (unsigned long long)s.dlg.tentative);
 	head(&b, "sipdrain_dialog_oldest_seconds", "gauge", "Age of the oldest dialog in each state");
 	for (int i = 0; i < SD_D_ENDED; i++)
 		out(&b, "sipdrain_dialog_oldest_seconds{state=\"%s\"} %.3f\n", sd_dialog_state_names[i],
 		    s.dlg.oldest_ns[i] / 1e9);
-	head(&b, "sipdrain_dialog_table_max", "gauge", "Size of the dialog table");
+	out(&b, "sipdrain_dialog_oldest_seconds{state=\"learned\"} %.3f\n", s.dlg.learned_oldest_ns / 1e9);
+	head(&b, "sipdrain_dialog_table_max", "gauge", "Size of each dialog table (calls, attempts)");
 	out(&b, "sipdrain_dialog_table_max %u\n", s.cfg.max_dialogs);
+	head(&b, "sipdrain_dialog_table_entries", "gauge", "Entries in each dialog table");
+	out(&b, "sipdrain_dialog_table_entries{table=\"calls\"} %llu\n", (unsigned long long)s.dlg.calls);
+	out(&b, "sipdrain_dialog_table_entries{table=\"attempts\"} %llu\n",
+	    (unsigned long long)s.dlg.attempts);
+	{
+		const char *why;
+		__u64 hold = sd_early_offline_wait_ns(&s, &why);
+
+		head(&b, "sipdrain_watch_start_timestamp_seconds", "gauge",
+		     "Unix time the gate began watching this server (calls before it are learned)");
+		out(&b, "sipdrain_watch_start_timestamp_seconds %.3f\n", s.meta.watch_start_unix_ns / 1e9);
+		head(&b, "sipdrain_min_watch_seconds", "gauge",
+		     "Early offline only after the gate has watched this long (0: off)");
+		out(&b, "sipdrain_min_watch_seconds %.0f\n", s.cfg.min_watch_ns / 1e9);
+		head(&b, "sipdrain_early_offline_wait_seconds", "gauge",
+		     "Seconds before early offline may trust the picture of calls (min-watch, full call table)");
+		out(&b, "sipdrain_early_offline_wait_seconds %.3f\n", hold / 1e9);
+	}
 
 	head(&b, "sipdrain_packets_total", "counter", "Packets the gate saw (ingress)");
 	out(&b, "sipdrain_packets_total %llu\n", (unsigned long long)sd_counters_packets(&s.cnt));

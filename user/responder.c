@@ -112,13 +112,24 @@ static int xsk_open(struct sd_responder_ctx *r, const char *ifname, int slot,
 	if (err)
 		goto fail;
 	/* zero-copy where the driver has it, copy mode otherwise (veth) */
-	scfg.bind_flags = XDP_USE_NEED_WAKEUP | XDP_ZEROCOPY;
-	err = xsk_socket__create(&s->xsk, ifname, queue, s->umem, &s->rx, &s->tx, &scfg);
-	if (err) {
-		scfg.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY;
+	/* A responder that just exited leaves its socket bound until the
+	 * kernel has released it (deferred): a restart retries EBUSY for up
+	 * to 3 s rather than fail (systemd restart, upgrade). */
+	for (int tries = 0;; tries++) {
+		scfg.bind_flags = XDP_USE_NEED_WAKEUP | XDP_ZEROCOPY;
 		err = xsk_socket__create(&s->xsk, ifname, queue, s->umem, &s->rx, &s->tx, &scfg);
-	} else {
-		r->zerocopy_any = true;
+		if (err) {
+			scfg.bind_flags = XDP_USE_NEED_WAKEUP | XDP_COPY;
+			err = xsk_socket__create(&s->xsk, ifname, queue, s->umem, &s->rx, &s->tx, &scfg);
+		} else {
+			r->zerocopy_any = true;
+		}
+		if (err != -EBUSY || tries >= 60)
+			break;
+		if (tries == 0)
+			pr_debug("%s queue %d: still bound by the previous responder, retrying\n",
+				 ifname, queue);
+		usleep(50000);
 	}
 	if (err)
 		goto fail;

@@ -24,7 +24,38 @@ __u64 sd_now_ns(void)
 
 #define SCAN_BATCH 4096
 
-int sd_dialogs_scan(int fd, const struct sd_config *cfg, __u64 now, struct sd_dialog_stats *st)
+static void count_entry(const struct sd_dialog *d, bool calls, const struct sd_config *cfg,
+			__u64 now, struct sd_dialog_stats *st)
+{
+	int e = sd_dialog_effective(d, now, cfg);
+	__u64 age = now > d->created_ns ? now - d->created_ns : 0;
+
+	st->entries++;
+	if (calls)
+		st->calls++;
+	else
+		st->attempts++;
+	if (e != SD_D_ENDED && sd_dialog_tentative(d)) {
+		st->tentative++;
+		st->live++;
+		return;
+	}
+	if (e != SD_D_ENDED && (d->flags & SD_DF_LEARNED)) {
+		st->learned++;
+		st->live++;
+		if (age > st->learned_oldest_ns)
+			st->learned_oldest_ns = age;
+		return;
+	}
+	st->by_state[e]++;
+	if (age > st->oldest_ns[e])
+		st->oldest_ns[e] = age;
+	if (e != SD_D_ENDED)
+		st->live++;
+}
+
+int sd_dialogs_scan(int fd, bool calls, const struct sd_config *cfg, __u64 now,
+		    struct sd_dialog_stats *st)
 {
 	static __u64 keys[SCAN_BATCH];
 	static struct sd_dialog vals[SCAN_BATCH];
@@ -33,24 +64,14 @@ int sd_dialogs_scan(int fd, const struct sd_config *cfg, __u64 now, struct sd_di
 	bool first = true;
 	int err = 0;
 
-	memset(st, 0, sizeof(*st));
 	for (;;) {
 		__u32 n = SCAN_BATCH;
 
 		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &outb, keys, vals, &n, &opts);
 		if (err)
 			err = -errno;
-		for (__u32 i = 0; i < n; i++) {
-			int e = sd_dialog_effective(&vals[i], now, cfg);
-			__u64 age = now > vals[i].created_ns ? now - vals[i].created_ns : 0;
-
-			st->entries++;
-			st->by_state[e]++;
-			if (age > st->oldest_ns[e])
-				st->oldest_ns[e] = age;
-			if (e != SD_D_ENDED)
-				st->live++;
-		}
+		for (__u32 i = 0; i < n; i++)
+			count_entry(&vals[i], calls, cfg, now, st);
 		if (err == -ENOENT)
 			return 0;
 		if (err)
@@ -60,6 +81,40 @@ int sd_dialogs_scan(int fd, const struct sd_config *cfg, __u64 now, struct sd_di
 	}
 }
 
+int sd_calls_sweep(const struct sd_config *cfg, __u32 max)
+{
+	static __u64 keys[SCAN_BATCH], dead[SCAN_BATCH];
+	static struct sd_dialog vals[SCAN_BATCH];
+	static __u64 cursor;
+	static bool resume;
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 outb = 0, now = sd_now_ns();
+	__u32 n = max < SCAN_BATCH ? max : SCAN_BATCH, ndead = 0;
+	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_CALLS)), err;
+
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_batch(fd, resume ? &cursor : NULL, &outb, keys, vals, &n, &opts);
+	err = err ? -errno : 0;
+	if (err && err != -ENOENT) {
+		resume = false;         /* start over next time */
+		close(fd);
+		return err;
+	}
+	/* ENOENT: the walk reached the end; begin again next time */
+	resume = !err;
+	cursor = outb;
+	for (__u32 i = 0; i < n; i++)
+		if (sd_dialog_effective(&vals[i], now, cfg) == SD_D_ENDED)
+			dead[ndead++] = keys[i];
+	for (__u32 i = 0; i < ndead; i++)
+		bpf_map_delete_elem(fd, &dead[i]);
+	if (ndead)
+		pr_debug("swept %u ended calls from the call table\n", ndead);
+	close(fd);
+	return n;
+}
+
 int sd_snapshot_take(struct sd_snapshot *s, bool dialogs)
 {
 	int fd, err;
@@ -67,7 +122,7 @@ int sd_snapshot_take(struct sd_snapshot *s, bool dialogs)
 	struct timespec ts;
 
 	memset(s, 0, sizeof(*s));
-	fd = sd_open_config();
+	fd = sd_open_config();          /* checks every pin's layout first */
 	if (fd < 0)
 		return fd;
 	err = sd_config_get(fd, &s->cfg);
@@ -93,15 +148,24 @@ int sd_snapshot_take(struct sd_snapshot *s, bool dialogs)
 		close(fd);
 	}
 	s->responder_alive = sd_responder_alive(&s->rs);
+	err = sd_meta_get(&s->meta);
+	if (err) {
+		pr_warn("cannot read %s/%s: %s\n", sd_pin_dir, SD_STR(SD_MAP_META), strerror(-err));
+		return err;
+	}
 	if (!dialogs)
 		return 0;
-	fd = sd_pinned_map_fd(SD_STR(SD_MAP_DIALOGS));
-	err = fd < 0 ? fd : sd_dialogs_scan(fd, &s->cfg, s->mono_ns, &s->dlg);
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		pr_warn("cannot read the dialog table: %s\n", strerror(-err));
-		return err;
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? SD_STR(SD_MAP_ATTEMPTS) : SD_STR(SD_MAP_CALLS);
+
+		fd = sd_pinned_map_fd(name);
+		err = fd < 0 ? fd : sd_dialogs_scan(fd, !i, &s->cfg, s->mono_ns, &s->dlg);
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			pr_warn("cannot read %s/%s: %s\n", sd_pin_dir, name, strerror(-err));
+			return err;
+		}
 	}
 	s->have_dialogs = true;
 	return 0;
@@ -112,4 +176,33 @@ double sd_seconds_left(const struct sd_snapshot *s)
 	if (!s->cfg.deadline_ns)
 		return 0;
 	return ((double)s->cfg.deadline_ns - (double)s->mono_ns) / 1e9;
+}
+
+double sd_watched_seconds(const struct sd_snapshot *s)
+{
+	return s->mono_ns > s->meta.watch_start_ns ?
+	       (s->mono_ns - s->meta.watch_start_ns) / 1e9 : 0;
+}
+
+__u64 sd_early_offline_wait_ns(const struct sd_snapshot *s, const char **why)
+{
+	__u64 idle = s->cfg.dialog_idle_ns ?: SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
+	__u64 watched = s->mono_ns > s->meta.watch_start_ns ? s->mono_ns - s->meta.watch_start_ns : 0;
+	__u64 wait = 0, since;
+
+	*why = "";
+	if (watched < s->cfg.min_watch_ns) {
+		wait = s->cfg.min_watch_ns - watched;
+		*why = "watch";
+	}
+	/* a call with no room may have been evicted since: not before it
+	 * would count as ended anyway */
+	if (s->meta.table_full_ns) {
+		since = s->mono_ns > s->meta.table_full_ns ? s->mono_ns - s->meta.table_full_ns : 0;
+		if (since < idle && idle - since > wait) {
+			wait = idle - since;
+			*why = "table_full";
+		}
+	}
+	return wait;
 }

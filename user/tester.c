@@ -53,12 +53,14 @@ static int tester_open(struct sd_tester *t, bool record)
 	t->cfg_fd = bpf_map__fd(t->skel->maps.sd_config);
 	t->cnt_fd = bpf_map__fd(t->skel->maps.sd_counters);
 	t->last_fd = bpf_map__fd(t->skel->maps.sd_last);
-	t->dlg_fd = bpf_map__fd(t->skel->maps.sd_dialogs);
+	t->calls_fd = bpf_map__fd(t->skel->maps.sd_calls);
+	t->att_fd = bpf_map__fd(t->skel->maps.sd_attempts);
 	t->cfg.nports = 1;
 	t->cfg.ports[0] = SD_DEFAULT_PORT;
 	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
 	t->cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
 	t->cfg.dialog_idle_ns = SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
+	t->cfg.min_watch_ns = SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
 	return sd_tester_apply(t);
 }
 
@@ -152,10 +154,14 @@ int sd_tester_reset(struct sd_tester *t)
 	if (bpf_map_update_elem(t->cnt_fd, &zero, zeros, BPF_ANY))
 		err = -errno;
 	free(zeros);
-	while (!err && !bpf_map_get_next_key(t->dlg_fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(t->dlg_fd, &key))
-			err = -errno;
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? t->att_fd : t->calls_fd;
+
+		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
+			key = next;
+			if (bpf_map_delete_elem(fd, &key))
+				err = -errno;
+		}
 	}
 	return err;
 }

@@ -11,7 +11,7 @@ struct sipdrain;
 
 struct sd_tester {
 	struct sipdrain *skel;
-	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, dlg_fd;
+	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, calls_fd, att_fd;
 	struct sd_config cfg;
 };
 
@@ -32,7 +32,7 @@ int sd_tester_run_out(struct sd_tester *t, const void *frame, size_t len,
 int sd_tester_run_egress(struct sd_tester *t, const void *frame, size_t len,
 			 struct sd_result *r);
 int sd_tester_counters(struct sd_tester *t, struct sd_counters *c);
-/* Empty the dialog table and zero the counters. */
+/* Empty the dialog tables and zero the counters. */
 int sd_tester_reset(struct sd_tester *t);
 
 /* The userspace reference parser: the same state machine as the XDP

@@ -58,7 +58,8 @@ kamailio_start() {      # kamailio_start CODE REASON
 kam_pids() { tree $KAM; }
 
 echo "bench 1/4: XDP cost per packet (BPF_PROG_TEST_RUN, 1e6 runs x 7 rounds, trivial program interleaved)"
-X=$("$ROOT/build/xdp_bench" "$ROOT/build/trivial.bpf.o" 1000000) || { echo "bench: xdp_bench failed"; exit 1; }
+X=$(cd "$ROOT" && build/xdp_bench build/trivial.bpf.o 1000000 build/sipdrain_scan2k.bpf.o) ||
+	{ echo "bench: xdp_bench failed"; exit 1; }
 
 setup_pair 9 || { echo "bench: cannot create namespaces"; exit 1; }
 
@@ -97,10 +98,11 @@ for round in $(seq $PT_ROUNDS); do
 done
 kill -TERM $KAM; wait $KAM 2>/dev/null
 
-echo "bench 4/4: 1 000 000 dialogs"
+echo "bench 4/4: 1 000 000 calls"
 in_s "$SD" attach $VS --max-dialogs 1048576 >/dev/null 2>&1 || { echo "bench: attach failed"; exit 1; }
 in_s "$ROOT/build/fill_dialogs" 1000000 >/dev/null || { echo "bench: fill failed"; exit 1; }
-MEM=$(bpftool -j map show pinned /sys/fs/bpf/sipdrain/sd_dialogs)
+MEM=$(bpftool -j map show pinned $PIN_DIR/sd_calls)
+MEMA=$(bpftool -j map show pinned $PIN_DIR/sd_attempts)
 ST=""
 for i in 1 2 3; do
 	t0=$(date +%s.%N); in_s "$SD" status --json > $WORK/st.json; t1=$(date +%s.%N)
@@ -109,8 +111,9 @@ done
 LIVE=$(python3 -c "import json; print(json.load(open('$WORK/st.json'))['dialogs']['live'])")
 in_s "$SD" detach >/dev/null 2>&1
 
-python3 - "$X" "$R1" "$R2" "$P1" "$P2" "$PT" "$MEM" "$ST" "$LIVE" "$OUT" "$(nproc)" "$(uname -r)" $PACED $OFFER <<'PY'
+python3 - "$X" "$R1" "$R2" "$P1" "$P2" "$PT" "$MEM" "$ST" "$LIVE" "$OUT" "$(nproc)" "$(uname -r)" $PACED $OFFER "$MEMA" <<'PY'
 import json, statistics, sys
+mema = json.loads(sys.argv[15])
 x, r, k, pr, pk = (json.loads(a) for a in sys.argv[1:6])
 pt = {}
 for item in sys.argv[6].split():
@@ -136,6 +139,13 @@ for key, label, limit in (("typical_invite", "typical INVITE, To after 4 Via", 0
     frac = v["ns"] / 1000.0 / kam_us
     row("XDP: %s (ns/pkt, %d B)" % (label, v["bytes"]), v["ns"], "Kamailio %.2f us/INVITE" % kam_us, frac,
         "<= %d%% of Kamailio" % round(limit * 100), frac <= limit)
+v = x["invite_3k_headers"]
+row("XDP: INVITE, 3 KB of headers (ns/pkt, %d B)" % v["bytes"], v["ns"], "trivial %.2f ns" % v["trivial_ns"], v["ratio"], "", None)
+for key, label in (("budget_typical_invite", "typical INVITE"), ("budget_long_invite", "long INVITE"),
+                   ("budget_response", "180")):
+    v = x[key]
+    row("scan budget 16 KiB vs 2 KiB: %s (ns/pkt)" % label, v["ns"], "2 KiB build %.2f ns" % v["ns_2k"],
+        v["ratio"], "<= 1.1x", v["ratio"] <= 1.1)
 rr = r["reply_rate"] / k["reply_rate"]
 row("503s/s at saturation", r["reply_rate"], "Kamailio %.0f/s" % k["reply_rate"], rr, ">= 4x", rr >= 4)
 for tag, a, b in (("saturation", r, k), ("paced %d/s" % paced, pr, pk)):
@@ -145,12 +155,14 @@ for mode in ("serving", "draining"):
     q = med[mode] / med["none"]
     row("in-dialog BYEs/s through the gate, %s" % mode, med[mode], "no gate %.0f/s" % med["none"], q, ">= 0.97", q >= 0.97)
 per = mem["bytes_memlock"] / mem["max_entries"]
-row("dialog table bytes per dialog (1 048 576 entries)", per, "", None, "<= 128", per <= 128)
+row("call table bytes per call (1 048 576 entries)", per, "", None, "<= 128", per <= 128)
+pera = mema["bytes_memlock"] / mema["max_entries"]
+row("attempt table bytes per attempt (1 048 576)", pera, "", None, "", None)
 stt = statistics.median(st_times)
 row("sipdrain status with %d dialogs (s)" % live, stt, "", None, "< 1 s", stt < 1.0 and live == 1000000)
 out = dict(machine=dict(cpus=cpus, kernel=kernel), pass_through_offered=offer, xdp=x, responder=r, kamailio=k,
            responder_paced=pr, kamailio_paced=pk, pass_through=pt, pass_through_median=med,
-           dialog_map=mem, status_seconds=st_times, rows=rows)
+           dialog_map=mem, attempt_map=mema, status_seconds=st_times, rows=rows)
 json.dump(out, open(out_path, "w"), indent=1)
 print()
 print("%-50s %12s  %-26s %8s  %-18s %s" % ("", "measured", "reference (same run)", "ratio", "target", ""))

@@ -5,7 +5,11 @@
  * trivial count-and-pass program measured in the same run.  Prints one
  * JSON object: ns per packet for each message and for the reference.
  *
- * usage: xdp_bench TRIVIAL_BPF_OBJECT [REPEAT]
+ * usage: xdp_bench TRIVIAL_BPF_OBJECT [REPEAT [GATE_2K_OBJECT]]
+ *
+ * With GATE_2K_OBJECT (the gate built with the scan budget it had before,
+ * SD_SCAN_MAX=2048), the same INVITEs run through both builds, round by
+ * round, to show what the longer budget costs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -148,6 +152,59 @@ int main(int argc, char **argv)
 		   "Supported: replaces, timer\r\nUser-Agent: carrier-edge/1.0\r\n");
 	fl = sd_build_frame(f, sizeof(f), &w, m, n);
 	bench("typical_invite_draining", t.prog_fd, f, fl, n);
+	t.cfg.state = SD_SERVING;
+	sd_tester_apply(&t);
+	/* a header section of 3 KB (To at byte 2707): read to its end now,
+	 * unparsed (passed) with the 2 KiB budget */
+	{
+		static char big[4096];
+		FILE *fp = fopen("tests/data/long_headers_3k.sip", "rb");
+
+		n = fp ? fread(big, 1, sizeof(big), fp) : 0;
+		if (fp)
+			fclose(fp);
+		if (n) {
+			fl = sd_build_frame(f, sizeof(f), &w, big, n);
+			bench("invite_3k_headers", t.prog_fd, f, fl, n);
+		}
+	}
+	if (argc > 3) {
+		struct bpf_object *o2 = bpf_object__open_file(argv[3], NULL);
+		struct bpf_program *p2 = o2 ? bpf_object__find_program_by_name(o2, "sipdrain_xdp") : NULL;
+		struct bpf_map *m2;
+		double a[ROUNDS], b[ROUNDS], q[ROUNDS];
+
+		/* what the 2K build's maps would be, small: only its cost matters */
+		bpf_object__for_each_map(m2, o2)
+			if (bpf_map__type(m2) == BPF_MAP_TYPE_HASH || bpf_map__type(m2) == BPF_MAP_TYPE_LRU_HASH)
+				bpf_map__set_max_entries(m2, 4096);
+		if (!p2 || bpf_object__load(o2)) {
+			fprintf(stderr, "xdp_bench: cannot load %s\n", argv[3]);
+			return 1;
+		}
+		for (int k = 0; k < 3; k++) {
+			const char *name = k == 0 ? "budget_typical_invite" : k == 1 ? "budget_long_invite" :
+					   "budget_response";
+
+			if (k < 2)
+				n = k == 0 ? invite(m, 4, 0, "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, "
+						     "NOTIFY, UPDATE\r\nSupported: replaces, timer\r\n"
+						     "User-Agent: carrier-edge/1.0\r\n") : invite(m, 30, 1, "");
+			else
+				n = sprintf(m, "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1\r\n"
+					    "From: <sip:a@198.18.0.1>;tag=9f\r\nTo: <sip:b@198.18.0.2>;tag=83\r\n"
+					    "Call-ID: 38482@198.18.0.1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+			fl = sd_build_frame(f, sizeof(f), &w, m, n);
+			for (int i = 0; i < ROUNDS; i++) {
+				b[i] = once(bpf_program__fd(p2), f, fl);
+				a[i] = once(t.prog_fd, f, fl);
+				q[i] = a[i] / b[i];
+			}
+			printf(",\"%s\":{\"ns\":%.2f,\"ns_2k\":%.2f,\"ratio\":%.3f,\"bytes\":%zu}", name,
+			       median(a, ROUNDS), median(b, ROUNDS), median(q, ROUNDS), n);
+		}
+		bpf_object__close(o2);
+	}
 	printf("}\n");
 	sd_tester_close(&t);
 	/* sanity, with a recording instance: the messages measured are read

@@ -32,12 +32,18 @@ sleep $WARMUP
 up=$(sd_json $NS_S $PIN 'd["dialogs"]["live"]')
 echo "== sipdrain drain --deadline 30s --wait   ($up calls up)"
 t0=$(date +%s.%N)
+# the calls the gate let through before the drain, read while it runs
+# (ended calls leave the call table: read before any could end)
+( sleep 0.5; in_ns $NS_S bash -c "echo [; bpftool -j map dump pinned $PIN/sd_calls; echo ,;
+	bpftool -j map dump pinned $PIN/sd_attempts; echo ]" > $WORK/tables.json ) &
+DUMPER=$!
 sd_in $NS_S $PIN drain --deadline 30s --wait 2>&1 | sed 's/^/   /'
 rc=${PIPESTATUS[0]}
 t1=$(date +%s.%N)
+wait $DUMPER
 # counted on Kamailio's side: the new INVITEs it logged whose Call-ID the
 # gate first let through after the drain began
-during=$(python3 "$LAB/kamailio_during_drain.py" $KLOG 0 $PIN | head -1)
+during=$(python3 "$LAB/kamailio_during_drain.py" $KLOG 0 $PIN $WORK/tables.json | head -1)
 eval "$(sd_json $NS_S $PIN '"reason=%s cut=%d refused=%d secs=%.1f" % (d["offline_reason"], d["calls_cut"], d["responder"]["counters"]["reply_invite"], d["drain_seconds"])')"
 caller_stop
 ok_calls=$(sipp_stat $WORK/caller.csv "SuccessfulCall(C)")
@@ -63,6 +69,7 @@ if [ "$during" = 0 ] && [ "$cut" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$rc" -eq 0
 	result=0
 else
 	echo "demo: FAILED - see the summary above"
+	KEEP_LOGS=1
 	result=1
 fi
 echo "== removing the lab"

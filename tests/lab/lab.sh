@@ -13,6 +13,8 @@ LAB_PINS=()
 lab_teardown() {
 	local p n
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.1       # twice: `run` finishes a drain on the first signal
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	PIDS=()
 	for p in "${LAB_PINS[@]}"; do
@@ -25,7 +27,11 @@ lab_teardown() {
 }
 cleanup() {
 	lab_teardown
-	rm -rf "$WORK"
+	if [ -n "${KEEP_LOGS:-}" ]; then
+		echo "lab: logs kept in $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
 }
 
 ns_new() { ip netns add "$1" && LAB_NS+=("$1") && ip -n "$1" link set lo up; }
@@ -66,7 +72,9 @@ kamailio_start() {
 # gate_start NS IFACE PINDIR: sipdrain run in front of a server
 gate_start() {
 	LAB_PINS+=("$3")
-	bg_ns "$1" "$SD" --pin-dir "$3" run "$2" >>$WORK/sipdrain-$1.log 2>&1
+	# attached before the first call: --min-watch 0 lets the drain end
+	# when the last call does
+	bg_ns "$1" "$SD" --pin-dir "$3" run "$2" --min-watch 0 >>$WORK/sipdrain-$1.log 2>&1
 	for i in $(seq 100); do
 		in_ns "$1" "$SD" --pin-dir "$3" status --json 2>/dev/null | grep -q '"running":true' && return 0
 		sleep 0.1
@@ -114,7 +122,8 @@ lab_single() {
 	KLOG=$WORK/kamailio.log
 	kamailio_start $NS_S $LAB/kamailio-proxy.cfg $KLOG PUBLIC=$(uri_host $S_PUB) \
 		PRIVATE=$(uri_host $S_PRIV) CALLEE=$(uri_host $U_IP) || return 1
-	bg_ns $NS_U sipp -sf $LAB/callee.xml -i $U_IP -p 5060 -aa -nostdin >/dev/null 2>&1
+	bg_ns $NS_U sipp -sf $LAB/callee.xml -i $U_IP -p 5060 -aa -nostdin \
+		-trace_err -error_file $WORK/callee_err.log -trace_msg -message_file $WORK/callee_msg.log >/dev/null 2>&1
 	gate_start $NS_S $VS $PIN || return 1
 }
 
@@ -123,7 +132,9 @@ caller_start() {
 	local sc
 	sc=$(caller_scenario $2 $3 ${6:-})
 	bg_ns $NS_C sipp -sf $sc "$(uri_host $S_PUB):5060" -i $C_IP -p 5070 -r $1 -m $4 \
-		-timeout 150 -nostdin -trace_stat -stf $5 -fd 1 >/dev/null 2>&1
+		-timeout 150 -nostdin -trace_stat -stf $5 -fd 1 \
+		-trace_err -error_file $WORK/caller_err.log -trace_msg -message_file $WORK/caller_msg.log \
+		-trace_screen -screen_file $WORK/caller_screen.log >/dev/null 2>&1
 	CALLER=${PIDS[-1]}
 }
 
