@@ -55,22 +55,36 @@ struct {
 	__type(value, struct sd_counters);
 } SD_MAP_COUNTERS SEC(".maps");
 
-/* Calls: never evicted (a plain, preallocated hash; full is counted). */
+/* Calls: never evicted (a plain hash; full is counted).  Not
+ * preallocated: an entry deleted (its call ended) while another CPU
+ * still holds a pointer to it is freed after an RCU grace period, never
+ * handed at once to another call that the late write would corrupt. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SD_DEFAULT_DIALOGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct sd_dialog);
 } SD_MAP_CALLS SEC(".maps");
 
-/* Attempts and tentative calls: anyone can make them, so they compete
- * among themselves only (LRU). */
+/* Attempts: anyone can make them, so they compete among themselves
+ * only (LRU). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, SD_DEFAULT_DIALOGS);
 	__type(key, __u64);
 	__type(value, struct sd_dialog);
 } SD_MAP_ATTEMPTS SEC(".maps");
+
+/* In-dialog traffic from outside for Call-IDs neither table holds, until
+ * the server answers it: forged in-dialog requests compete only with
+ * each other (LRU), never with attempts or calls. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SD_DEFAULT_DIALOGS / 4);
+	__type(key, __u64);
+	__type(value, struct sd_dialog);
+} SD_MAP_LEARNING SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -438,9 +452,8 @@ static __always_inline int dialog_attempt(struct sd_result *r, __u64 now)
 		/* retransmission, or the re-send after 401/407 */
 		d->last_ns = now;
 		d->rejected_ns = 0;
-		if (d->state == SD_D_ENDED || sd_dialog_tentative(d))
+		if (d->state == SD_D_ENDED)
 			d->state = SD_D_ATTEMPT;
-		d->flags &= ~SD_DF_LEARNED;     /* a real INVITE reached the server */
 		__sync_fetch_and_add(&d->hits, 1);
 		return 0;
 	}
@@ -462,9 +475,10 @@ static __always_inline int dialog_attempt(struct sd_result *r, __u64 now)
  * tagged 200 to OPTIONS, REGISTER or MESSAGE outside one is common). */
 #define SD_LEARN_RESPONSES ((1U << SD_M_INVITE) | (1U << SD_M_UPDATE) | (1U << SD_M_INFO) | \
 			    (1U << SD_M_PRACK))
+#define SD_IN(set, m) ((set) & (1U << ((m) & 31)))
 
-/* Put a call in the call table; on no room count it, note when, and
- * return -1 (the caller keeps what it has in the attempt table). */
+/* Put a call in the call table.  0: done; 1: another CPU was first (the
+ * entry is there); -1: no room (counted, noted). */
 static __always_inline int call_insert(struct sd_result *r, struct sd_dialog *nd,
 				       struct sd_counters *cnt, __u64 now)
 {
@@ -472,8 +486,10 @@ static __always_inline int call_insert(struct sd_result *r, struct sd_dialog *nd
 	struct sd_meta *meta;
 	long err = bpf_map_update_elem(&SD_MAP_CALLS, &r->call_id_hash, nd, BPF_NOEXIST);
 
-	if (!err || err == -SD_EEXIST)  /* another CPU was first */
+	if (!err)
 		return 0;
+	if (err == -SD_EEXIST)
+		return 1;
 	count(cnt, SD_C_calls_table_full);
 	meta = bpf_map_lookup_elem(&SD_MAP_META, &zero);
 	if (meta)
@@ -481,24 +497,37 @@ static __always_inline int call_insert(struct sd_result *r, struct sd_dialog *nd
 	return -1;
 }
 
-/* An attempt (or tentative call) is answered, or vouched for by the
- * server: move it to the call table in state st. */
-static __always_inline void promote(struct sd_result *r, struct sd_dialog *a, __u8 st,
+/* An attempt (or a call being learned) is answered, or vouched for by
+ * the server: move it from map to the call table in state st. */
+static __always_inline void promote(void *map, struct sd_result *r, struct sd_dialog *a, __u8 st,
 				    struct sd_counters *cnt, __u64 now)
 {
-	struct sd_dialog nd = *a;
+	struct sd_dialog nd = *a, *c;
+	int rc;
 
 	nd.state = st;
 	nd.rejected_ns = 0;
 	nd.last_ns = now;
-	if (call_insert(r, &nd, cnt, now)) {
+	rc = call_insert(r, &nd, cnt, now);
+	if (rc < 0) {
 		a->state = st;          /* best effort: kept, but evictable */
 		a->rejected_ns = 0;
-		if (nd.flags & SD_DF_LEARNED)
-			a->flags &= ~SD_DF_LEARNED & 0xff;
 		return;
 	}
-	bpf_map_delete_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
+	if (rc > 0) {
+		/* another CPU promoted it first (a 180 and a 200 at once):
+		 * the later state wins */
+		c = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
+		if (c) {
+			if (c->state < st)
+				c->state = st;
+			c->rejected_ns = 0;
+			c->last_ns = now;
+		}
+	}
+	bpf_map_delete_elem(map, &r->call_id_hash);
+	if (rc > 0)
+		return;
 	if (nd.flags & SD_DF_LEARNED)
 		count(cnt, SD_C_calls_learned);
 	else
@@ -511,9 +540,11 @@ static __always_inline void call_end(struct sd_result *r, struct sd_counters *cn
 	count(cnt, SD_C_dialogs_ended);
 }
 
-/* A call in the call table: what moves it on. */
+/* A call in the call table: what moves it on.  Finals to the INVITE
+ * count only as the server sends them: with forking, one branch's 486
+ * or 407 arriving while another rings is not the call's end. */
 static __always_inline void call_update(struct sd_dialog *d, struct sd_result *r,
-					struct sd_counters *cnt, __u64 now)
+					struct sd_counters *cnt, __u64 now, int egress)
 {
 	__u64 st = r->status;
 
@@ -528,9 +559,10 @@ static __always_inline void call_update(struct sd_dialog *d, struct sd_result *r
 			call_end(r, cnt);
 		return;
 	}
-	/* the dialog does not exist at the other end (RFC 3261 12.2.1.2):
-	 * what we learned was not a call */
-	if (st == 481 && (d->flags & SD_DF_LEARNED)) {
+	/* the INVITE dialog does not exist at the other end (RFC 3261
+	 * 12.2.1.2): what we learned was not a call.  Not a 481 to NOTIFY
+	 * or CANCEL: another usage, or a transaction (RFC 5057). */
+	if (st == 481 && (d->flags & SD_DF_LEARNED) && SD_IN(SD_LEARN_REQUESTS, r->cseq_method)) {
 		call_end(r, cnt);
 		return;
 	}
@@ -540,31 +572,21 @@ static __always_inline void call_update(struct sd_dialog *d, struct sd_result *r
 		d->state = SD_D_CONFIRMED;
 		d->rejected_ns = 0;
 		count(cnt, SD_C_dialogs_confirmed);
-	} else if (st == 401 || st == 407) {
-		d->rejected_ns = now;   /* the caller may retry with credentials */
-	} else if (st >= 300) {
-		call_end(r, cnt);       /* the early dialog failed */
+	} else if (st >= 300 && egress) {
+		if (st == 401 || st == 407)
+			d->rejected_ns = now;   /* the caller may retry with credentials */
+		else
+			call_end(r, cnt);       /* the early dialog failed */
 	}
 }
 
-/* An entry of the attempt table: a real attempt, or a tentative call. */
+/* An entry of the attempt table. */
 static __always_inline void attempt_update(struct sd_dialog *a, struct sd_result *r,
 					   struct sd_counters *cnt, __u64 now, int egress)
 {
 	__u64 st = r->status;
 
 	a->last_ns = now;
-	if (sd_dialog_tentative(a)) {
-		/* the server answers it, or sends in that dialog itself */
-		if (egress && (r->flags & SD_F_TO_TAG) &&
-		    ((r->kind == SD_K_REQUEST && (SD_LEARN_REQUESTS & (1U << (r->method & 31)))) ||
-		     (r->kind == SD_K_RESPONSE && st > 100 && st < 300 &&
-		      r->cseq_method != SD_M_BYE && r->cseq_method != SD_M_CANCEL)))
-			promote(r, a, SD_D_CONFIRMED, cnt, now);
-		else if (r->kind == SD_K_RESPONSE && st == 481)
-			a->state = SD_D_ENDED;
-		return;
-	}
 	if (r->kind == SD_K_REQUEST) {
 		if (r->method == SD_M_BYE && a->state < SD_D_CLOSING)
 			a->state = SD_D_CLOSING;
@@ -581,22 +603,42 @@ static __always_inline void attempt_update(struct sd_dialog *a, struct sd_result
 		return;
 	if (st > 100 && st < 200 && (r->flags & SD_F_TO_TAG)) {
 		if (a->state == SD_D_ATTEMPT)
-			promote(r, a, SD_D_EARLY, cnt, now);
+			promote(&SD_MAP_ATTEMPTS, r, a, SD_D_EARLY, cnt, now);
 	} else if (st >= 200 && st < 300) {
-		promote(r, a, SD_D_CONFIRMED, cnt, now);
-	} else if (st == 401 || st == 407) {
-		a->rejected_ns = now;   /* the caller may retry with credentials */
-	} else if (st >= 300) {
-		a->state = SD_D_ENDED;
-		count(cnt, SD_C_dialogs_ended);
+		promote(&SD_MAP_ATTEMPTS, r, a, SD_D_CONFIRMED, cnt, now);
+	} else if (st >= 300 && egress) {
+		if (st == 401 || st == 407) {
+			a->rejected_ns = now;   /* the caller may retry with credentials */
+		} else if (a->state != SD_D_ENDED) {
+			a->state = SD_D_ENDED;
+			count(cnt, SD_C_dialogs_ended);
+		}
 	}
 }
 
-/* Traffic of a call neither table holds: a call that began before the
- * gate (or its restart).  What the server sends vouches for the dialog
- * at once; what arrives from outside is held as tentative until the
- * server answers it, so that forged in-dialog requests never fill the
- * call table nor open the drain. */
+/* A call being learned (in-dialog traffic from outside): the server's
+ * own 1xx/2xx to that request vouches for it; a relayed request does
+ * not (a proxy forwards what it is sent), nor an answer to another
+ * method. */
+static __always_inline void learning_update(struct sd_dialog *l, struct sd_result *r,
+					    struct sd_counters *cnt, __u64 now, int egress)
+{
+	__u64 st = r->status;
+
+	l->last_ns = now;
+	if (r->kind != SD_K_RESPONSE)
+		return;
+	if (egress && (r->flags & SD_F_TO_TAG) && st > 100 && st < 300 &&
+	    r->cseq_method == l->method && l->state == SD_D_ATTEMPT)
+		promote(&SD_MAP_LEARNING, r, l, SD_D_CONFIRMED, cnt, now);
+	else if (st == 481)
+		l->state = SD_D_ENDED;
+}
+
+/* Traffic of a call no table holds: a call that began before the gate
+ * (or its restart).  What the server sends vouches for the dialog at
+ * once; a request from outside waits in SD_MAP_LEARNING for the server's
+ * answer, so that forged in-dialog requests never fill the call table. */
 static __always_inline void learn(struct sd_result *r, struct sd_counters *cnt, __u64 now,
 				  int egress)
 {
@@ -606,11 +648,13 @@ static __always_inline void learn(struct sd_result *r, struct sd_counters *cnt, 
 	if (!(r->flags & SD_F_TO_TAG))
 		return;
 	if (r->kind == SD_K_REQUEST) {
-		if (!(SD_LEARN_REQUESTS & (1U << (r->method & 31))))
+		if (!SD_IN(SD_LEARN_REQUESTS, r->method))
 			return;
 		nd.state = SD_D_CONFIRMED;
 	} else {
-		if (st <= 100 || st >= 300 || !(SD_LEARN_RESPONSES & (1U << (r->cseq_method & 31))))
+		/* an answer from outside to a request the gate did not see
+		 * leave: the server's next request in that dialog says more */
+		if (!egress || st <= 100 || st >= 300 || !SD_IN(SD_LEARN_RESPONSES, r->cseq_method))
 			return;
 		nd.state = r->cseq_method == SD_M_INVITE && st < 200 ? SD_D_EARLY : SD_D_CONFIRMED;
 	}
@@ -619,17 +663,17 @@ static __always_inline void learn(struct sd_result *r, struct sd_counters *cnt, 
 	nd.flags = SD_DF_LEARNED;
 	if (egress) {
 		nd.flags |= SD_DF_EGRESS;
-		if (!call_insert(r, &nd, cnt, now)) {
+		if (call_insert(r, &nd, cnt, now) >= 0) {
 			count(cnt, SD_C_calls_learned);
 			return;
 		}
-		/* no room: keep it where it can be seen, evictable */
-		nd.flags &= ~SD_DF_LEARNED & 0xff;
+		/* no room: kept where status sees it, evictable */
 	} else {
 		nd.state = SD_D_ATTEMPT;
+		nd.method = r->method;
 		count(cnt, SD_C_calls_tentative);
 	}
-	bpf_map_update_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash, &nd, BPF_NOEXIST);
+	bpf_map_update_elem(&SD_MAP_LEARNING, &r->call_id_hash, &nd, BPF_NOEXIST);
 }
 
 /* Follow a call through what crosses the wire, either direction.  r is a
@@ -651,12 +695,17 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	now = bpf_ktime_get_ns();
 	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
 	if (d) {
-		call_update(d, r, cnt, now);
+		call_update(d, r, cnt, now, egress);
 		return;
 	}
 	d = bpf_map_lookup_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
 	if (d) {
 		attempt_update(d, r, cnt, now, egress);
+		return;
+	}
+	d = bpf_map_lookup_elem(&SD_MAP_LEARNING, &r->call_id_hash);
+	if (d) {
+		learning_update(d, r, cnt, now, egress);
 		return;
 	}
 	learn(r, cnt, now, egress);
@@ -827,13 +876,15 @@ static __always_inline int drain_lets_through(struct sd_config *cfg,
 	/* the Call-ID of a live call, whatever the method (an RFC 2543
 	 * BYE without To tag), or of an attempt the server already received
 	 * (retransmission, re-send after 401/407).  Ended, or its retry
-	 * window or idle time passed: the same rules as `status`. */
+	 * window or idle time passed: the same rules as `status`.  Not an
+	 * INVITE on the Call-ID of a learned call: its INVITE is long past,
+	 * and in-dialog traffic anyone can send must not open the drain.
+	 * Calls being learned (SD_MAP_LEARNING) never let anything through. */
 	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
-	if (!d) {
+	if (d && (d->flags & SD_DF_LEARNED) && r->method == SD_M_INVITE)
+		return 0;
+	if (!d)
 		d = bpf_map_lookup_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
-		if (d && sd_dialog_tentative(d))
-			return 0;       /* only seen from outside: no call yet */
-	}
 	if (d && sd_dialog_effective(d, bpf_ktime_get_ns(), cfg) != SD_D_ENDED) {
 		count(cnt, SD_C_drain_known_callid);
 		return 1;

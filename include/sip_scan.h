@@ -96,6 +96,7 @@ struct sd_scan {
 	__u8 method, cseq_method;
 	__u8 hl;          /* a header line has begun (after the start line) */
 	__u8 pad;
+	__u16 steps;      /* bytes examined one by one (SD_SCAN_STEPS) */
 };
 
 /* Per-CPU scratch of the XDP program: the payload copy and the state. */
@@ -391,10 +392,22 @@ bad:
 	sd_cseq_final(s);
 }
 
+static __always_inline int sd_scan_skippable(const struct sd_scan *s);
+static __always_inline int sd_scan_in_angle(const struct sd_scan *s);
+static __always_inline int sd_scan_in_callid(const struct sd_scan *s);
+
 /* Feed one byte.  Sets s->st = SD_ST_DONE when the verdict is known. */
 static __always_inline void sd_scan_step(struct sd_scan *s, __u8 c)
 {
 	__u8 st = s->st;
+
+	/* the bytes the XDP side cannot skip are counted, on both sides
+	 * alike (the state decides, not who feeds the byte) */
+	if (!sd_scan_skippable(s) && !sd_scan_in_angle(s) && !sd_scan_in_callid(s) &&
+	    ++s->steps > SD_SCAN_STEPS) {
+		sd_finish(s, SD_K_UNPARSED, SD_U_BUDGET);
+		return;
+	}
 
 	/* CR is only valid right before LF; then it is invisible. */
 	if (s->cr) {

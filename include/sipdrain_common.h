@@ -21,7 +21,9 @@
 #define SD_MAP_CONFIG     sd_config       /* ARRAY[1] of struct sd_config */
 #define SD_MAP_COUNTERS   sd_counters     /* PERCPU_ARRAY[1] of struct sd_counters */
 #define SD_MAP_CALLS      sd_calls        /* HASH Call-ID hash -> struct sd_dialog: answered and learned calls */
-#define SD_MAP_ATTEMPTS   sd_attempts     /* LRU_HASH Call-ID hash -> struct sd_dialog: attempts, tentative calls */
+#define SD_MAP_ATTEMPTS   sd_attempts     /* LRU_HASH Call-ID hash -> struct sd_dialog: attempts */
+#define SD_MAP_LEARNING   sd_learning     /* LRU_HASH Call-ID hash -> struct sd_dialog: in-dialog traffic
+					   * from outside for unknown calls, until the server answers */
 #define SD_MAP_META       sd_meta         /* ARRAY[1] of struct sd_meta: ABI, observation horizon */
 #define SD_MAP_XSKS       sd_xsks         /* XSKMAP (iface slot, rx queue) -> AF_XDP socket */
 #define SD_MAP_SCRATCH    sd_scratch      /* PERCPU_ARRAY[1] scanner buffer + state */
@@ -57,6 +59,11 @@
 #ifndef SD_SCAN_MAX
 #define SD_SCAN_MAX       16384
 #endif
+/* Bytes the state machine may examine one by one (outside the runs it
+ * skips: lines not read, <...> of To, the Call-ID word): what bounds the
+ * scan's time.  A legitimate header section needs a few hundred; a To
+ * value stuffed with ';' would need one each (about 6 ns each here). */
+#define SD_SCAN_STEPS     2048
 #define SD_DEFAULT_PORT   5060
 #define SD_DEFAULT_DIALOGS (1U << 18)
 #define SD_DEFAULT_RETRY_AFTER 300
@@ -87,7 +94,8 @@ enum sd_kind {
 enum sd_unparsed {
 	SD_U_NONE = 0,
 	SD_U_TRUNCATED,         /* datagram ended before the header section did */
-	SD_U_BUDGET,            /* header section longer than SD_SCAN_MAX */
+	SD_U_BUDGET,            /* header section longer than SD_SCAN_MAX, or more
+				 * than SD_SCAN_STEPS bytes to examine one by one */
 	SD_U_MALFORMED,         /* bare CR, bad status line */
 };
 
@@ -306,9 +314,15 @@ struct sd_responder {
  * Attempts (INVITEs without To tag, cheap for anyone to send) live in
  * the LRU SD_MAP_ATTEMPTS; a call answered with a tagged 1xx or a 2xx,
  * or learned, moves to SD_MAP_CALLS, a plain hash that never evicts:
- * a flood of attempts cannot push a call out.  A call leaves it when it
- * ends (BYE answered, final >= 300, 481 to a learned call) or, silent
- * past its timeout, when `run` sweeps the table. */
+ * a flood of attempts cannot push a call out.  In-dialog traffic from
+ * outside for a Call-ID neither holds waits in its own LRU,
+ * SD_MAP_LEARNING, until the server answers it: forged in-dialog requests
+ * compete neither with attempts nor with calls.  A call leaves
+ * SD_MAP_CALLS when it ends (BYE answered, the server's final >= 300, 481
+ * to a learned call) or, silent past its timeout, when `run` sweeps the
+ * table.  SD_MAP_CALLS is not preallocated: an entry deleted while
+ * another CPU still holds it is freed after that CPU is done, never
+ * reused at once for another call. */
 enum sd_dialog_state {
 	SD_D_ATTEMPT = 0,       /* INVITE passed to (or sent by) the server */
 	SD_D_EARLY,             /* 1xx with a To tag */
@@ -327,13 +341,14 @@ struct sd_dialog {
 	__u64 rejected_ns;      /* 401/407 to the INVITE: a retry may follow */
 	__u8 state;             /* enum sd_dialog_state */
 	__u8 flags;             /* SD_DF_* */
-	__u16 pad;
+	__u8 method;            /* SD_MAP_LEARNING: the request that made it (enum sd_method) */
+	__u8 pad;
 	__u32 hits;             /* INVITEs with this Call-ID seen */
 };
+_Static_assert(sizeof(struct sd_dialog) == 32, "struct sd_dialog is pinned: 32 bytes");
 
-/* An entry of SD_MAP_ATTEMPTS that in-dialog traffic from outside made,
- * not yet vouched for by the server: it never lets a tagless request
- * through a drain. */
+/* An entry of SD_MAP_LEARNING not yet vouched for by the server: it
+ * never lets a tagless request through a drain. */
 static inline int sd_dialog_tentative(const struct sd_dialog *d)
 {
 	return (d->flags & SD_DF_LEARNED) && d->state == SD_D_ATTEMPT;

@@ -640,7 +640,8 @@ static void out(const char *m)
 	check(r.kind == SD_K_REQUEST || r.kind == SD_K_RESPONSE, "egress: not read as SIP");
 }
 
-/* Where a Call-ID is: 'c' call table, 'a' attempt table, 0 neither. */
+/* Where a Call-ID is: 'c' call table, 'a' attempt table, 'l' learning
+ * table, 0 none. */
 static int dwhere(const char *callid, struct sd_dialog *d)
 {
 	__u64 key = fnv1a(callid);
@@ -649,6 +650,8 @@ static int dwhere(const char *callid, struct sd_dialog *d)
 		return 'c';
 	if (!bpf_map_lookup_elem(T.att_fd, &key, d))
 		return 'a';
+	if (!bpf_map_lookup_elem(T.learn_fd, &key, d))
+		return 'l';
 	return 0;
 }
 
@@ -731,6 +734,18 @@ static void test_dialogs(void)
 	out(mkresp(m, 486, "INVITE", "b1", "busy@x"));
 	expect_state("486 ends", "busy@x", SD_D_ENDED);
 
+	/* forking: one branch's 486 or 407 on its way to the server while
+	 * another rings is not the call's end; the server's final is */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "fork@x"));
+	out(mk(m, "INVITE", "<sip:b@198.18.0.2>", "fork@x"));
+	in(mkresp(m, 180, "INVITE", "brA", "fork@x"));
+	in(mkresp(m, 486, "INVITE", "brB", "fork@x"));
+	in(mkresp(m, 407, "INVITE", "brC", "fork@x"));
+	check(dstate("fork@x", &d) == SD_D_EARLY && !d.rejected_ns,
+	      "a branch's 486/407 ended or doomed a ringing call");
+	out(mkresp(m, 486, "INVITE", "brA", "fork@x"));
+	expect_state("the server's final ends it", "fork@x", SD_D_ENDED);
+
 	/* 407 before the drain, the retry during it reaches the server */
 	in(mk(m, "INVITE", "<sip:b@198.18.0.2>", "auth@x"));
 	out(mkresp(m, 407, "INVITE", "a1", "auth@x"));
@@ -761,21 +776,21 @@ static void test_dialogs(void)
 	sd_tester_counters(&T, &c1);
 	check(c1.dialogs_confirmed - c0.dialogs_confirmed == 3, "dialogs_confirmed %llu",
 	      (unsigned long long)(c1.dialogs_confirmed - c0.dialogs_confirmed));
-	check(c1.dialogs_ended - c0.dialogs_ended == 5, "dialogs_ended %llu",
+	check(c1.dialogs_ended - c0.dialogs_ended == 6, "dialogs_ended %llu",
 	      (unsigned long long)(c1.dialogs_ended - c0.dialogs_ended));
 	check(c1.dlg_bye - c0.dlg_bye == 2 && c1.dlg_ack - c0.dlg_ack == 2 && c1.dlg_invite - c0.dlg_invite == 1,
 	      "in-dialog method counters: BYE %llu ACK %llu INVITE %llu",
 	      (unsigned long long)(c1.dlg_bye - c0.dlg_bye), (unsigned long long)(c1.dlg_ack - c0.dlg_ack),
 	      (unsigned long long)(c1.dlg_invite - c0.dlg_invite));
-	check(c1.mv_INVITE_redirect - c0.mv_INVITE_redirect == 2 && c1.mv_INVITE_pass - c0.mv_INVITE_pass == 7,
+	check(c1.mv_INVITE_redirect - c0.mv_INVITE_redirect == 2 && c1.mv_INVITE_pass - c0.mv_INVITE_pass == 8,
 	      "method x verdict: INVITE redirect %llu pass %llu",
 	      (unsigned long long)(c1.mv_INVITE_redirect - c0.mv_INVITE_redirect),
 	      (unsigned long long)(c1.mv_INVITE_pass - c0.mv_INVITE_pass));
-	check(c1.egress_requests - c0.egress_requests == 3 && c1.egress_responses - c0.egress_responses == 9,
+	check(c1.egress_requests - c0.egress_requests == 4 && c1.egress_responses - c0.egress_responses == 10,
 	      "egress counters: requests %llu responses %llu",
 	      (unsigned long long)(c1.egress_requests - c0.egress_requests),
 	      (unsigned long long)(c1.egress_responses - c0.egress_responses));
-	printf("dialogs: UAS, proxy, CANCEL/487, busy, 407 retry, re-INVITE, OFFLINE\n");
+	printf("dialogs: UAS, proxy, CANCEL/487, busy, forking, 407 retry, re-INVITE, OFFLINE\n");
 }
 
 /* ---- calls the gate did not see begin: learned from their traffic ---- */
@@ -794,8 +809,8 @@ static void test_learning(void)
 	/* a session refresh from outside, answered by the server: held as
 	 * tentative, then learned (confirmed) on the server's 200 */
 	in(mk(m, "INVITE", "<sip:b@198.18.0.2>;tag=l1", "old1@x"));
-	check(dwhere("old1@x", &d) == 'a' && sd_dialog_tentative(&d),
-	      "re-INVITE from outside for an unknown call: not tentative");
+	check(dwhere("old1@x", &d) == 'l' && sd_dialog_tentative(&d),
+	      "re-INVITE from outside for an unknown call: not held as learning");
 	out(mkresp(m, 200, "INVITE", "l1", "old1@x"));
 	check(dwhere("old1@x", &d) == 'c' && d.state == SD_D_CONFIRMED && (d.flags & SD_DF_LEARNED),
 	      "the server's 200 did not make it a learned call");
@@ -860,8 +875,33 @@ static void test_learning(void)
 	check(r.verdict == SD_V_PASS, "tagless INFO of a learned call refused while draining");
 	set_state(SD_SERVING, 0);
 
+	/* review findings: a proxy relaying a forged in-dialog request does
+	 * not vouch for it; learned or not, its Call-ID never lets a tagless
+	 * INVITE through; an answer to another method does not promote */
+	in(mk(m, "INVITE", "<sip:b@198.18.0.2>;tag=zz", "forged-relay@x"));
+	out(mk(m, "INVITE", "<sip:b@198.18.0.9>;tag=zz", "forged-relay@x"));   /* relayed */
+	check(dwhere("forged-relay@x", &d) == 'l', "a relayed forged request vouched for its call");
+	set_state(SD_DRAINING, 0);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "forged-relay@x"), &r);
+	check(r.verdict == SD_V_REDIRECT, "tagless INVITE passed on a learning Call-ID");
+	set_state(SD_SERVING, 0);
+	out(mkresp(m, 200, "INVITE", "zz", "forged-relay@x"));                /* now vouched */
+	check(dwhere("forged-relay@x", &d) == 'c' && (d.flags & SD_DF_LEARNED), "not learned on the 200");
+	set_state(SD_DRAINING, 0);
+	run_str(&wraps[0], mk(m, "INVITE", "<sip:b@198.18.0.2>", "forged-relay@x"), &r);
+	check(r.verdict == SD_V_REDIRECT, "tagless INVITE passed on the Call-ID of a learned call");
+	set_state(SD_SERVING, 0);
+	in(mk(m, "MESSAGE", "<sip:b@198.18.0.2>;tag=mm", "other-method@x"));
+	out(mkresp(m, 200, "REGISTER", "mm", "other-method@x"));
+	check(dwhere("other-method@x", &d) == 'l', "a 200 to another method promoted a learning call");
+	/* a learned call outlives a 481 to NOTIFY or CANCEL (another usage,
+	 * a transaction: RFC 5057) */
+	in(mkresp(m, 481, "NOTIFY", "l3", "old3@x"));
+	in(mkresp(m, 481, "CANCEL", "l3", "old3@x"));
+	expect_state("learned call after 481 to NOTIFY and CANCEL", "old3@x", SD_D_CONFIRMED);
+
 	sd_tester_counters(&T, &c1);
-	check(c1.calls_learned - c0.calls_learned == 6, "calls_learned %llu, want 6",
+	check(c1.calls_learned - c0.calls_learned == 7, "calls_learned %llu, want 7",
 	      (unsigned long long)(c1.calls_learned - c0.calls_learned));
 	check(c1.calls_table_full == c0.calls_table_full, "table full counted");
 	printf("learning: refresh from outside, server's own requests and answers, not-calls, 481, tagless\n");

@@ -11,7 +11,7 @@ Prints 'N passed, N failed' (one check per INVITE: a 503 came back with
 the VLAN tag, to our address and port, with the right Retry-After).
 """
 import os, socket, struct, sys, time
-from rawip import ipv4_udp
+from rawip import csum, ipv4_udp
 
 ETH_P_ALL, ETH_P_8021Q, SOL_PACKET, PACKET_AUXDATA = 3, 0x8100, 263, 8
 TP_STATUS_VLAN_VALID = 1 << 4

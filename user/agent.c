@@ -33,6 +33,7 @@ static void run_hook(const struct sd_config *c)
 
 int sd_agent_tick(struct sd_snapshot *out)
 {
+	static int empty_walks;
 	struct sd_snapshot s;
 	struct sd_config now_cfg;
 	const char *why;
@@ -51,8 +52,15 @@ int sd_agent_tick(struct sd_snapshot *out)
 	 * left that it knows of, and watched long enough that a silent call
 	 * older than the gate would have shown itself */
 	if (left > 0 && (s.dlg.live || (s.cfg.flags & SD_CF_NO_EARLY_OFFLINE) ||
-			 sd_early_offline_wait_ns(&s, &why)))
+			 sd_early_offline_wait_ns(&s, &why))) {
+		empty_walks = 0;
 		return 0;
+	}
+	/* and on two walks in a row that found no call: a walk of the tables
+	 * is not atomic, the second one confirms the first */
+	if (left > 0 && ++empty_walks < 2)
+		return 0;
+	empty_walks = 0;
 
 	fd = sd_open_config();
 	if (fd < 0)

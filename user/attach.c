@@ -260,7 +260,12 @@ int sd_detach(char **ifnames, int n)
 	fd = sd_open_config_any(true);
 	if (fd < 0)
 		return fd;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && info.value_size > vs)
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		err = -errno;
+		pr_warn("cannot inspect the config: %s\n", strerror(-err));
+		goto out;
+	}
+	if (info.value_size > vs)
 		vs = info.value_size;
 	raw = calloc(1, vs);
 	if (!raw) {

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <xdp/libxdp.h>
 
 #include "attach.h"
@@ -47,8 +48,8 @@ static const char run_usage[] =
 	"  -r, --reply-rate PPS, -b, --reply-burst N, -T, --tcp-port N   as for attach\n"
 	"  -W, --min-watch DURATION  as for attach; given to a run that adopts a\n"
 	"                        gate, it changes that gate's setting\n"
-	"      --detach-on-exit  take the gate off when this process stops (not\n"
-	"                        during a drain, which it finishes first)\n"
+	"      --detach-on-exit  take the gate off when this process stops while\n"
+	"                        serving (never draining or offline)\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
 	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
@@ -118,29 +119,24 @@ static int check_adopt(const struct sd_attach_opts *o)
 
 /* A call found no room in the call table since we last looked: say so,
  * at most once a minute (counted and shown by status and /metrics too). */
-static void log_table_full(__u64 *seen_ns, __u32 max)
+static void log_table_full(int meta_fd, int cnt_fd, __u64 *seen_ns, __u32 max)
 {
 	static __u64 logged_ns;
 	struct sd_meta meta;
 	struct sd_counters c;
 	__u64 now = sd_now_ns();
-	int fd;
+	__u32 zero = 0;
 
-	if (sd_meta_get(&meta) || meta.table_full_ns == *seen_ns)
+	if (bpf_map_lookup_elem(meta_fd, &zero, &meta) || meta.table_full_ns == *seen_ns)
 		return;
 	if (logged_ns && now - logged_ns < 60000000000ULL)
 		return;                 /* *seen_ns stays: logged when the minute is up */
 	logged_ns = now;
-	{
-		fd = sd_pinned_map_fd(SD_STR(SD_MAP_COUNTERS));
-		if (fd >= 0 && !sd_counters_get(fd, &c))
-			pr_warn("the call table is full (%u calls, --max-dialogs): %llu answered or "
-				"learned calls found no room so far and are kept as attempts, which can "
-				"be evicted; early offline is held back for --dialog-idle after this\n",
-				max, (unsigned long long)c.calls_table_full);
-		if (fd >= 0)
-			close(fd);
-	}
+	if (!sd_counters_get(cnt_fd, &c))
+		pr_warn("the call table is full (%u calls, --max-dialogs): %llu answered or "
+			"learned calls found no room so far and are kept as attempts, which can "
+			"be evicted; early offline is held back for --dialog-idle after this\n",
+			max, (unsigned long long)c.calls_table_full);
 	*seen_ns = meta.table_full_ns;
 }
 
@@ -163,6 +159,10 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool detach_on_exit = false, adopted, finishing = false;
 	__u64 last_full_ns = 0;
+	/* the maps run reads every second, opened once after their layout
+	 * was checked: pins replaced later (detach, another build's attach)
+	 * are never read through these */
+	int calls_fd = -1, meta_fd = -1, cnt_fd = -1;
 	unsigned long coalesce = 500;
 	const char *metrics = NULL;
 	int mfd = -1;
@@ -222,6 +222,9 @@ int cmd_run(int argc, char **argv)
 	}
 	if (adopted)
 		pr_info("adopting the gate attached under %s\n", sd_pin_dir);
+	calls_fd = sd_pinned_map_fd(SD_STR(SD_MAP_CALLS));
+	meta_fd = sd_pinned_map_fd(SD_STR(SD_MAP_META));
+	cnt_fd = sd_pinned_map_fd(SD_STR(SD_MAP_COUNTERS));
 
 	err = sd_responder_open(&r, reason, server);
 	r.coalesce_us = coalesce;
@@ -258,9 +261,11 @@ int cmd_run(int argc, char **argv)
 					"until 'sipdrain resume' or offline; a second signal exits at once\n");
 			}
 		}
-		if (finishing && (signals > 1 || r.cfg->state != SD_DRAINING)) {
+		if (finishing && (signals > 1 || pins_lost || r.cfg->state != SD_DRAINING)) {
 			if (signals > 1)
 				pr_info("second signal: exiting now, the drain goes on without a responder\n");
+			else if (pins_lost)
+				pr_info("the pins are gone: nobody can end the drain, exiting\n");
 			else
 				pr_info("the drain is over (state %s): exiting\n",
 					r.cfg->state < SD_STATE_MAX ? sd_state_names[r.cfg->state] : "unknown");
@@ -289,8 +294,10 @@ int cmd_run(int argc, char **argv)
 		 * leave the call table, a slice at a time */
 		if (!pins_lost && (now.tv_sec - last_sweep.tv_sec) * 1000 +
 		    (now.tv_nsec - last_sweep.tv_nsec) / 1000000 >= 1000) {
-			sd_calls_sweep((const struct sd_config *)r.cfg, 4096);
-			log_table_full(&last_full_ns, r.cfg->max_dialogs);
+			if (calls_fd >= 0)
+				sd_calls_sweep(calls_fd, (const struct sd_config *)r.cfg, 4096);
+			if (meta_fd >= 0 && cnt_fd >= 0)
+				log_table_full(meta_fd, cnt_fd, &last_full_ns, r.cfg->max_dialogs);
 			last_sweep = now;
 		}
 		/* the drain's clock: only while a deadline runs */
@@ -304,6 +311,12 @@ int cmd_run(int argc, char **argv)
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
 	memcpy(&last_cfg, (const void *)r.cfg, sizeof(last_cfg));
 	sd_responder_close(&r);
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? calls_fd : i == 1 ? meta_fd : cnt_fd;
+
+		if (fd >= 0)
+			close(fd);
+	}
 	if (mfd >= 0)
 		close(mfd);
 	if (!sd_is_attached()) {
@@ -312,7 +325,9 @@ int cmd_run(int argc, char **argv)
 		sd_detach_config(&last_cfg);
 		return SD_EXIT_OK;
 	}
-	if (detach_on_exit && last_cfg.state != SD_DRAINING) {
+	/* never out of a drain or an offline node: the server would get
+	 * new calls again */
+	if (detach_on_exit && last_cfg.state == SD_SERVING) {
 		if (sd_detach(NULL, 0))
 			return SD_EXIT_ERR;
 	} else {

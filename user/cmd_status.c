@@ -127,10 +127,10 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 		printf(",\"abi\":%u}", s->meta.abi);
 	}
 	printf(",\"dialogs\":{\"live\":%llu,\"entries\":%llu,\"max\":%u,\"calls_entries\":%llu,"
-	       "\"attempt_entries\":%llu,\"table_full\":%llu",
+	       "\"attempt_entries\":%llu,\"learning_entries\":%llu,\"table_full\":%llu",
 	       (unsigned long long)s->dlg.live, (unsigned long long)s->dlg.entries, cfg->max_dialogs,
 	       (unsigned long long)s->dlg.calls, (unsigned long long)s->dlg.attempts,
-	       (unsigned long long)s->cnt.calls_table_full);
+	       (unsigned long long)s->dlg.learning, (unsigned long long)s->cnt.calls_table_full);
 	for (int i = 0; i < SD_D_MAX; i++)
 		printf(",\"%s\":%llu", sd_dialog_state_names[i], (unsigned long long)s->dlg.by_state[i]);
 	printf(",\"learned\":%llu,\"learning\":%llu", (unsigned long long)s->dlg.learned,
@@ -235,9 +235,10 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 		printf(" (oldest %.0f s)", s->dlg.learned_oldest_ns / 1e9);
 	if (s->dlg.tentative)
 		printf(" learning %llu", (unsigned long long)s->dlg.tentative);
-	printf("; ended %llu\ntables       calls %llu/%u, attempts %llu/%u",
+	printf("; ended %llu\ntables       calls %llu/%u, attempts %llu/%u, learning %llu",
 	       (unsigned long long)s->dlg.by_state[SD_D_ENDED], (unsigned long long)s->dlg.calls,
-	       cfg->max_dialogs, (unsigned long long)s->dlg.attempts, cfg->max_dialogs);
+	       cfg->max_dialogs, (unsigned long long)s->dlg.attempts, cfg->max_dialogs,
+	       (unsigned long long)s->dlg.learning);
 	if (s->cnt.calls_table_full)
 		printf("; CALL TABLE FULL %llu times, last %.0f s ago (--max-dialogs)",
 		       (unsigned long long)s->cnt.calls_table_full,

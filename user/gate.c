@@ -58,6 +58,8 @@ struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last)
 	if (max_dialogs) {
 		bpf_map__set_max_entries(skel->maps.sd_calls, max_dialogs);
 		bpf_map__set_max_entries(skel->maps.sd_attempts, max_dialogs);
+		bpf_map__set_max_entries(skel->maps.sd_learning,
+					 max_dialogs / 4 > 1024 ? max_dialogs / 4 : 1024);
 	}
 	return skel;
 }
@@ -154,6 +156,7 @@ static const struct pin_spec {
 	{ SD_STR(SD_MAP_COUNTERS), BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sd_counters) },
 	{ SD_STR(SD_MAP_CALLS), BPF_MAP_TYPE_HASH, 8, sizeof(struct sd_dialog) },
 	{ SD_STR(SD_MAP_ATTEMPTS), BPF_MAP_TYPE_LRU_HASH, 8, sizeof(struct sd_dialog) },
+	{ SD_STR(SD_MAP_LEARNING), BPF_MAP_TYPE_LRU_HASH, 8, sizeof(struct sd_dialog) },
 	{ SD_STR(SD_MAP_XSKS), BPF_MAP_TYPE_XSKMAP, 4, 4 },
 	{ SD_STR(SD_MAP_RESPONDER), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sd_responder) },
 	{ SD_STR(SD_MAP_GUARD), BPF_MAP_TYPE_LRU_HASH, sizeof(struct sd_guard_key),

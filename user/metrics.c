@@ -104,6 +104,8 @@ size_t sd_metrics_render(char *p, size_t cap)
 	out(&b, "sipdrain_dialog_table_entries{table=\"calls\"} %llu\n", (unsigned long long)s.dlg.calls);
 	out(&b, "sipdrain_dialog_table_entries{table=\"attempts\"} %llu\n",
 	    (unsigned long long)s.dlg.attempts);
+	out(&b, "sipdrain_dialog_table_entries{table=\"learning\"} %llu\n",
+	    (unsigned long long)s.dlg.learning);
 	{
 		const char *why;
 		__u64 hold = sd_early_offline_wait_ns(&s, &why);

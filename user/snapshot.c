@@ -24,17 +24,19 @@ __u64 sd_now_ns(void)
 
 #define SCAN_BATCH 4096
 
-static void count_entry(const struct sd_dialog *d, bool calls, const struct sd_config *cfg,
+static void count_entry(const struct sd_dialog *d, enum sd_table t, const struct sd_config *cfg,
 			__u64 now, struct sd_dialog_stats *st)
 {
 	int e = sd_dialog_effective(d, now, cfg);
 	__u64 age = now > d->created_ns ? now - d->created_ns : 0;
 
 	st->entries++;
-	if (calls)
+	if (t == SD_T_CALLS)
 		st->calls++;
-	else
+	else if (t == SD_T_ATTEMPTS)
 		st->attempts++;
+	else
+		st->learning++;
 	if (e != SD_D_ENDED && sd_dialog_tentative(d)) {
 		st->tentative++;
 		st->live++;
@@ -54,7 +56,7 @@ static void count_entry(const struct sd_dialog *d, bool calls, const struct sd_c
 		st->live++;
 }
 
-int sd_dialogs_scan(int fd, bool calls, const struct sd_config *cfg, __u64 now,
+int sd_dialogs_scan(int fd, enum sd_table t, const struct sd_config *cfg, __u64 now,
 		    struct sd_dialog_stats *st)
 {
 	static __u64 keys[SCAN_BATCH];
@@ -71,7 +73,7 @@ int sd_dialogs_scan(int fd, bool calls, const struct sd_config *cfg, __u64 now,
 		if (err)
 			err = -errno;
 		for (__u32 i = 0; i < n; i++)
-			count_entry(&vals[i], calls, cfg, now, st);
+			count_entry(&vals[i], t, cfg, now, st);
 		if (err == -ENOENT)
 			return 0;
 		if (err)
@@ -81,37 +83,40 @@ int sd_dialogs_scan(int fd, bool calls, const struct sd_config *cfg, __u64 now,
 	}
 }
 
-int sd_calls_sweep(const struct sd_config *cfg, __u32 max)
+int sd_calls_sweep(int fd, const struct sd_config *cfg, __u32 max)
 {
-	static __u64 keys[SCAN_BATCH], dead[SCAN_BATCH];
+	static __u64 keys[SCAN_BATCH];
 	static struct sd_dialog vals[SCAN_BATCH];
 	static __u64 cursor;
 	static bool resume;
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 outb = 0, now = sd_now_ns();
+	__u64 outb = 0;
 	__u32 n = max < SCAN_BATCH ? max : SCAN_BATCH, ndead = 0;
-	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_CALLS)), err;
+	struct sd_dialog now_val;
+	int err;
 
-	if (fd < 0)
-		return fd;
 	err = bpf_map_lookup_batch(fd, resume ? &cursor : NULL, &outb, keys, vals, &n, &opts);
 	err = err ? -errno : 0;
 	if (err && err != -ENOENT) {
 		resume = false;         /* start over next time */
-		close(fd);
 		return err;
 	}
 	/* ENOENT: the walk reached the end; begin again next time */
 	resume = !err;
 	cursor = outb;
-	for (__u32 i = 0; i < n; i++)
-		if (sd_dialog_effective(&vals[i], now, cfg) == SD_D_ENDED)
-			dead[ndead++] = keys[i];
-	for (__u32 i = 0; i < ndead; i++)
-		bpf_map_delete_elem(fd, &dead[i]);
+	for (__u32 i = 0; i < n; i++) {
+		if (sd_dialog_effective(&vals[i], sd_now_ns(), cfg) != SD_D_ENDED)
+			continue;
+		/* the batch is a copy: decide again on the entry as it is now,
+		 * so that a call refreshed meanwhile stays */
+		if (bpf_map_lookup_elem(fd, &keys[i], &now_val) ||
+		    sd_dialog_effective(&now_val, sd_now_ns(), cfg) != SD_D_ENDED)
+			continue;
+		if (!bpf_map_delete_elem(fd, &keys[i]))
+			ndead++;
+	}
 	if (ndead)
 		pr_debug("swept %u ended calls from the call table\n", ndead);
-	close(fd);
 	return n;
 }
 
@@ -155,11 +160,17 @@ int sd_snapshot_take(struct sd_snapshot *s, bool dialogs)
 	}
 	if (!dialogs)
 		return 0;
-	for (int i = 0; i < 2; i++) {
-		const char *name = i ? SD_STR(SD_MAP_ATTEMPTS) : SD_STR(SD_MAP_CALLS);
+	/* an entry moves from the attempt or learning table to the call
+	 * table (insert, then delete): read those first, so that a move
+	 * during the walk is seen twice rather than not at all */
+	for (int i = 0; i < 3; i++) {
+		static const char *const names[] = {
+			SD_STR(SD_MAP_ATTEMPTS), SD_STR(SD_MAP_LEARNING), SD_STR(SD_MAP_CALLS)
+		};
+		const char *name = names[i];
 
 		fd = sd_pinned_map_fd(name);
-		err = fd < 0 ? fd : sd_dialogs_scan(fd, !i, &s->cfg, s->mono_ns, &s->dlg);
+		err = fd < 0 ? fd : sd_dialogs_scan(fd, (enum sd_table)i, &s->cfg, s->mono_ns, &s->dlg);
 		if (fd >= 0)
 			close(fd);
 		if (err) {

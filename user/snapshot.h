@@ -18,7 +18,8 @@ struct sd_dialog_stats {
 	__u64 live;                     /* attempt + early + confirmed + closing + learned + tentative */
 	__u64 calls;                    /* entries in the call table */
 	__u64 attempts;                 /* entries in the attempt table */
-	__u64 entries;                  /* both */
+	__u64 learning;                 /* entries in the learning table */
+	__u64 entries;                  /* all three */
 };
 
 struct sd_snapshot {
@@ -36,12 +37,14 @@ struct sd_snapshot {
 extern const char *const sd_dialog_state_names[SD_D_MAX];
 
 __u64 sd_now_ns(void);
+enum sd_table { SD_T_ATTEMPTS, SD_T_LEARNING, SD_T_CALLS };
 /* Walk a dialog table (batched) into st; 0 or -errno. */
-int sd_dialogs_scan(int fd, bool calls, const struct sd_config *cfg, __u64 now,
+int sd_dialogs_scan(int fd, enum sd_table t, const struct sd_config *cfg, __u64 now,
 		    struct sd_dialog_stats *st);
-/* Remove up to max ended entries (timed out) from the call table,
- * resuming where the last call stopped; the entries looked at. */
-int sd_calls_sweep(const struct sd_config *cfg, __u32 max);
+/* Remove ended entries (timed out) from the call table fd, looking at up
+ * to max entries, resuming where the last call stopped; the entries
+ * looked at, or -errno. */
+int sd_calls_sweep(int fd, const struct sd_config *cfg, __u32 max);
 /* Read the pinned maps; dialogs: walk the table too.  0 or -errno with
  * one line printed. */
 int sd_snapshot_take(struct sd_snapshot *s, bool dialogs);

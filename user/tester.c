@@ -55,6 +55,7 @@ static int tester_open(struct sd_tester *t, bool record)
 	t->last_fd = bpf_map__fd(t->skel->maps.sd_last);
 	t->calls_fd = bpf_map__fd(t->skel->maps.sd_calls);
 	t->att_fd = bpf_map__fd(t->skel->maps.sd_attempts);
+	t->learn_fd = bpf_map__fd(t->skel->maps.sd_learning);
 	t->cfg.nports = 1;
 	t->cfg.ports[0] = SD_DEFAULT_PORT;
 	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
@@ -154,8 +155,8 @@ int sd_tester_reset(struct sd_tester *t)
 	if (bpf_map_update_elem(t->cnt_fd, &zero, zeros, BPF_ANY))
 		err = -errno;
 	free(zeros);
-	for (int i = 0; i < 2; i++) {
-		int fd = i ? t->att_fd : t->calls_fd;
+	for (int i = 0; i < 3; i++) {
+		int fd = i == 0 ? t->calls_fd : i == 1 ? t->att_fd : t->learn_fd;
 
 		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
 			key = next;

@@ -11,7 +11,7 @@ struct sipdrain;
 
 struct sd_tester {
 	struct sipdrain *skel;
-	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, calls_fd, att_fd;
+	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, calls_fd, att_fd, learn_fd;
 	struct sd_config cfg;
 };
 

@@ -71,7 +71,11 @@ in_s "$SD" drain --retry-after 60 >/dev/null 2>&1
 resp_pids() { echo $RUN; }
 R1=$(measure responder resp_pids 0)
 P1=$(measure responder resp_pids $PACED)
+# stopping run keeps the gate (and would first finish a drain): resume,
+# stop, and take the gate off for the next steps
+in_s "$SD" resume >/dev/null 2>&1
 kill -TERM $RUN; wait $RUN 2>/dev/null
+in_s "$SD" detach >/dev/null 2>&1
 kamailio_start 503 "Service Unavailable"
 R2=$(measure kamailio kam_pids 0)
 P2=$(measure kamailio kam_pids $PACED)
