@@ -703,6 +703,13 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 		attempt_update(d, r, cnt, now, egress);
 		return;
 	}
+	/* a call being learned only moves on the server's answer or a 481;
+	 * only a tagged request of a method that tells of a call, or the
+	 * server's answer, can start learning one: anything else (an
+	 * in-dialog BYE or ACK, an answer from outside) is done here */
+	if (r->kind == SD_K_REQUEST ? !SD_IN(SD_LEARN_REQUESTS, r->method) || !(r->flags & SD_F_TO_TAG)
+				    : !egress && r->status != 481)
+		return;
 	d = bpf_map_lookup_elem(&SD_MAP_LEARNING, &r->call_id_hash);
 	if (d) {
 		learning_update(d, r, cnt, now, egress);
