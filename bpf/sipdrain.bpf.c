@@ -38,6 +38,9 @@ const volatile __u64 cfg_port_filter = 1ULL << (SD_DEFAULT_PORT & 63);
 const volatile __u16 cfg_ports[SD_MAX_PORTS] = { SD_DEFAULT_PORT };
 const volatile __u32 cfg_nports = 1;
 const volatile __u32 cfg_dynamic_ports = 0;   /* classify/tests: fill sd_last */
+/* Refuse only requests addressed to the server (sd_addrs).  classify
+ * reads captures of any server: it answers for whatever address. */
+const volatile __u32 cfg_check_dst = 1;
 
 /* mmapable: the responder reads the live config without a syscall */
 struct {
@@ -137,6 +140,23 @@ struct {
 	__type(value, struct sd_guard_state);
 } SD_MAP_GUARD SEC(".maps");
 
+/* Known peers: sources the server answered (TC egress). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SD_PEERS_MAX);
+	__type(key, struct sd_guard_key);
+	__type(value, struct sd_peer_state);
+} SD_MAP_PEERS SEC(".maps");
+
+/* The server's own addresses (and its subnets' broadcast addresses),
+ * kept current by `run`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SD_ADDRS_MAX);
+	__type(key, struct sd_addr_key);
+	__type(value, __u32);
+} SD_MAP_ADDRS SEC(".maps");
+
 #define VLAN_HLEN 4
 #define SD_EEXIST 17
 #define IPV6_FRAG 44
@@ -229,6 +249,7 @@ struct l4 {
 	__u32 len;          /* UDP payload length */
 	__u32 l3off;        /* IP header offset */
 	__u16 dport;
+	__u16 sport;
 	__u8 l3;            /* 4 or 6 */
 	struct sd_guard_key src;
 };
@@ -284,6 +305,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 			return L4_FRAGMENT;
 		l4off = off + ip->ihl * 4;
 		p->l3 = 4;
+		p->l3off = off;
 		p->src.family = 4;
 		p->src.v4 = ip->saddr;
 		if (ip->protocol == IPPROTO_TCP) {
@@ -317,6 +339,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 		if (nexthdr == IPV6_FRAG)
 			return L4_FRAGMENT;
 		p->l3 = 6;
+		p->l3off = off;
 		p->src.family = 6;
 		__builtin_memcpy(&p->src.v6_prefix, &ip6->saddr, 8);   /* the /64 */
 		if (nexthdr == IPPROTO_TCP && l4off == off + sizeof(*ip6)) {
@@ -336,12 +359,14 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 		if (bpf_xdp_load_bytes(ctx, l4off, &uh, sizeof(uh)))
 			return L4_BAD;
 		p->dport = bpf_ntohs(uh.dest);
+		p->sport = bpf_ntohs(uh.source);
 		p->len = bpf_ntohs(uh.len);
 	} else {
 		udp = data + l4off;
 		if ((void *)(udp + 1) > data_end)
 			return L4_BAD;
 		p->dport = bpf_ntohs(udp->dest);
+		p->sport = bpf_ntohs(udp->source);
 		p->len = bpf_ntohs(udp->len);
 	}
 	p->off = l4off + sizeof(*udp);
@@ -718,19 +743,74 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	learn(r, cnt, now, egress);
 }
 
+/* state and allow_mask, read in one load: writers store them in one
+ * (struct sd_config), so a packet never sees a new state with an old
+ * mask */
+static __always_inline __u64 state_word(struct sd_config *cfg)
+{
+	return *(volatile __u64 *)&cfg->state;
+}
+
+#define WORD_STATE(w) ((__u32)(w))
+#define WORD_ALLOW(w) ((__u32)((w) >> 32))
+
+/* A source the server answered within the peer window: a trunk, an SBC,
+ * a registered phone.  Its refusals are not limited per source: a peer
+ * sending thousands of calls a second must get thousands of 503s, or
+ * its callers wait for timeouts instead of failing over.  Someone who
+ * forges a known peer's address gets replies of request size sent to
+ * that peer: no amplification. */
+static __always_inline int known_peer(struct sd_config *cfg, struct l4 *p, __u64 now)
+{
+	struct sd_peer_state *ps;
+
+	if (!cfg->peer_window_ns)
+		return 0;
+	ps = bpf_map_lookup_elem(&SD_MAP_PEERS, &p->src);
+	return ps && now - ps->last_ns < cfg->peer_window_ns;
+}
+
+/* The server sent a final response to this address (TC egress), or it
+ * answered the server's INVITE with a 2xx: a known peer from now on. */
+static __always_inline void peer_mark(struct sd_guard_key *k, struct sd_counters *cnt)
+{
+	struct sd_peer_state *ps, nps;
+	__u64 now = bpf_ktime_get_ns();
+
+	ps = bpf_map_lookup_elem(&SD_MAP_PEERS, k);
+	if (ps) {
+		/* one write a second at most: a busy trunk's responses
+		 * must not all dirty the same cache line */
+		if (now - ps->last_ns > SD_PEER_REFRESH_NS) {
+			ps->last_ns = now;
+			count(cnt, SD_C_peers_marked);
+		}
+		return;
+	}
+	nps.first_ns = now;
+	nps.last_ns = now;
+	bpf_map_update_elem(&SD_MAP_PEERS, k, &nps, BPF_ANY);
+	count(cnt, SD_C_peers_marked);
+}
+
 /* The reflection and flood guard: at most reply_rate answered requests
- * per second per source (IPv4 address, IPv6 /64), bursts of reply_burst
- * (GCRA).  Above it the request is dropped, not answered. */
-static __always_inline int guard_allows(struct sd_config *cfg, struct l4 *p)
+ * per second per unknown source (IPv4 address, IPv6 /64), bursts of
+ * reply_burst (GCRA).  Above it the request is dropped, not answered. */
+static __always_inline int guard_allows(struct sd_config *cfg, struct l4 *p,
+					struct sd_counters *cnt)
 {
 	struct sd_guard_state *g, ng = {};
 	__u64 now, tat, interval, tolerance;
 
 	if (!cfg->reply_rate)
 		return 1;
+	now = bpf_ktime_get_ns();
+	if (known_peer(cfg, p, now)) {
+		count(cnt, SD_C_guard_known_peer);
+		return 1;
+	}
 	interval = 1000000000ULL / cfg->reply_rate;
 	tolerance = interval * (cfg->reply_burst ? cfg->reply_burst - 1 : 0);
-	now = bpf_ktime_get_ns();
 	g = bpf_map_lookup_elem(&SD_MAP_GUARD, &p->src);
 	if (!g) {
 		ng.tat_ns = now + interval;
@@ -744,6 +824,71 @@ static __always_inline int guard_allows(struct sd_config *cfg, struct l4 *p)
 	}
 	g->tat_ns = tat + interval;
 	return 1;
+}
+
+enum { ADDR_OURS, ADDR_NOT_OURS, ADDR_BAD_SOURCE };
+
+/* A request the gate would answer: is it addressed to the server, and
+ * from someone who can receive the answer?  Anything else is none of
+ * the gate's business (to another host, a broadcast, a multicast group:
+ * the kernel decides as if no gate were there), or a forged source a
+ * 503 must never be reflected to. */
+static __always_inline int addr_check(struct xdp_md *ctx, struct l4 *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct sd_addr_key k = {};
+	__u32 *kind;
+
+	if (p->l3 == 4) {
+		struct iphdr *ip = data + (p->l3off & 0x3ff);
+		__u32 s;
+
+		if ((void *)(ip + 1) > data_end)
+			return ADDR_NOT_OURS;
+		k.family = 4;
+		__builtin_memcpy(k.addr, &ip->daddr, 4);
+		if (cfg_check_dst) {
+			kind = bpf_map_lookup_elem(&SD_MAP_ADDRS, &k);
+			if (!kind || *kind != SD_ADDR_LOCAL)
+				return ADDR_NOT_OURS;
+		}
+		s = bpf_ntohl(ip->saddr);
+		/* 0/8 unspecified, 127/8 loopback, 224/4 multicast, 240/4
+		 * reserved with 255.255.255.255 */
+		if ((s >> 24) == 0 || (s >> 24) == 127 || (s >> 28) >= 14)
+			return ADDR_BAD_SOURCE;
+		__builtin_memcpy(k.addr, &ip->saddr, 4);
+	} else {
+		struct ipv6hdr *ip6 = data + (p->l3off & 0x3ff);
+		__u32 w0, w1, w2, w3;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return ADDR_NOT_OURS;
+		k.family = 6;
+		__builtin_memcpy(k.addr, &ip6->daddr, 16);
+		if (cfg_check_dst) {
+			kind = bpf_map_lookup_elem(&SD_MAP_ADDRS, &k);
+			if (!kind || *kind != SD_ADDR_LOCAL)
+				return ADDR_NOT_OURS;
+		}
+		w0 = bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]);
+		w1 = ip6->saddr.in6_u.u6_addr32[1];
+		w2 = bpf_ntohl(ip6->saddr.in6_u.u6_addr32[2]);
+		w3 = bpf_ntohl(ip6->saddr.in6_u.u6_addr32[3]);
+		/* ff00::/8 multicast; ::, ::1; ::ffff:0:0/96 v4-mapped
+		 * (never on the wire) */
+		if ((w0 >> 24) == 0xff ||
+		    (!w0 && !w1 && (w2 == 0 || w2 == 0xffff) && (w2 || w3 <= 1)))
+			return ADDR_BAD_SOURCE;
+		__builtin_memcpy(k.addr, &ip6->saddr, 16);
+	}
+	if (!p->sport)
+		return ADDR_BAD_SOURCE;
+	/* the server's own address, a subnet broadcast */
+	if (bpf_map_lookup_elem(&SD_MAP_ADDRS, &k))
+		return ADDR_BAD_SOURCE;
+	return ADDR_OURS;
 }
 
 static __always_inline __u16 csum_fold(__u64 c)
@@ -783,7 +928,7 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		return -1;
 	flags = (__u8 *)tcp + 13;
 	/* established segments (and anything but a first SYN) pass */
-	if (cfg->state == SD_SERVING || (*flags & 0x17) != 0x02) {
+	if (WORD_STATE(state_word(cfg)) == SD_SERVING || (*flags & 0x17) != 0x02) {
 		cnt->tcp_passed++;
 		return -1;
 	}
@@ -868,13 +1013,13 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 }
 
 /* DRAINING: may this out-of-dialog request still reach the server? */
-static __always_inline int drain_lets_through(struct sd_config *cfg,
+static __always_inline int drain_lets_through(struct sd_config *cfg, __u32 allow_mask,
 					      struct sd_result *r,
 					      struct sd_counters *cnt)
 {
 	struct sd_dialog *d;
 
-	if ((cfg->allow_mask | SD_ALLOW_ALWAYS) & (1U << (r->method & 31))) {
+	if ((allow_mask | SD_ALLOW_ALWAYS) & (1U << (r->method & 31))) {
 		count(cnt, SD_C_drain_allowed);
 		return 1;
 	}
@@ -900,10 +1045,10 @@ static __always_inline int drain_lets_through(struct sd_config *cfg,
 }
 
 /* The DESIGN.md state table. */
-static __always_inline __u8 decide(struct sd_config *cfg, struct sd_result *r,
+static __always_inline __u8 decide(struct sd_config *cfg, __u64 word, struct sd_result *r,
 				   struct sd_counters *cnt)
 {
-	__u32 state = cfg->state;
+	__u32 state = WORD_STATE(word);
 
 	if (r->kind == SD_K_RESPONSE) {
 		if (state == SD_OFFLINE) {
@@ -928,7 +1073,7 @@ static __always_inline __u8 decide(struct sd_config *cfg, struct sd_result *r,
 	if (state == SD_DRAINING) {
 		if (r->flags & SD_F_TO_TAG)
 			return SD_V_PASS;
-		if (drain_lets_through(cfg, r, cnt))
+		if (drain_lets_through(cfg, WORD_ALLOW(word), r, cnt))
 			return SD_V_PASS;
 		return SD_V_REDIRECT;
 	}
@@ -1081,10 +1226,22 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		cnt->not_sip++;
 	}
 
-	r.verdict = decide(cfg, &r, cnt);
-	if (r.verdict == SD_V_REDIRECT && !guard_allows(cfg, &p)) {
-		r.verdict = SD_V_DROP;          /* over this source's reply rate */
-		cnt->guard_dropped++;
+	r.verdict = decide(cfg, state_word(cfg), &r, cnt);
+	if (r.verdict == SD_V_REDIRECT) {
+		k = addr_check(ctx, &p);
+		if (k == ADDR_NOT_OURS) {
+			r.verdict = SD_V_PASS;  /* not for this server: as if no gate */
+			cnt->not_ours++;
+		} else if (k == ADDR_BAD_SOURCE) {
+			r.verdict = SD_V_DROP;  /* nobody there to answer */
+			cnt->bad_source++;
+		} else if (!guard_allows(cfg, &p, cnt)) {
+			r.verdict = SD_V_DROP;  /* over this source's reply rate */
+			cnt->guard_dropped++;
+		}
+	} else if (r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 300 &&
+		   r.cseq_method == SD_M_INVITE && r.verdict == SD_V_PASS) {
+		peer_mark(&p.src, cnt); /* answered the server's INVITE */
 	}
 	if (r.kind == SD_K_REQUEST)
 		count(cnt, SD_C_MV(r.method % SD_M_MAX, r.verdict));
@@ -1117,6 +1274,7 @@ int sipdrain_egress(struct __sk_buff *skb)
 	struct sd_counters *cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
 	struct sd_config *cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
 	struct sd_result r = {};
+	struct sd_guard_key peer = {};
 	struct sd_scratch *x;
 	struct udphdr *udp;
 	__u16 proto, sport;
@@ -1134,6 +1292,8 @@ int sipdrain_egress(struct __sk_buff *skb)
 		    (ip->frag_off & bpf_htons(0x3fff)))
 			goto out;
 		l4off = off + ip->ihl * 4;
+		peer.family = 4;
+		peer.v4 = ip->daddr;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + off;
 
@@ -1141,6 +1301,8 @@ int sipdrain_egress(struct __sk_buff *skb)
 		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
 			goto out;
 		l4off = off + sizeof(*ip6);
+		peer.family = 6;
+		__builtin_memcpy(&peer.v6_prefix, &ip6->daddr, 8);     /* the /64 */
 	} else {
 		goto out;
 	}
@@ -1168,6 +1330,9 @@ int sipdrain_egress(struct __sk_buff *skb)
 		count(cnt, SD_C_egress_requests);
 	else if (r.kind == SD_K_RESPONSE)
 		count(cnt, SD_C_egress_responses);
+	/* the server answered this address: a peer it talks to */
+	if (r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 700)
+		peer_mark(&peer, cnt);
 	dialog_track(&r, cnt, 1);
 out:
 	record_last(&r, TC_ACT_OK);

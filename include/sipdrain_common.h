@@ -30,6 +30,9 @@
 #define SD_MAP_LAST       sd_last         /* ARRAY[1] last verdict (classify/tests only) */
 #define SD_MAP_RESPONDER  sd_responder    /* ARRAY[1] of struct sd_responder, written by `run` */
 #define SD_MAP_GUARD      sd_guard        /* LRU_HASH source -> struct sd_guard_state */
+#define SD_MAP_PEERS      sd_peers        /* LRU_HASH source -> struct sd_peer_state: known peers */
+#define SD_MAP_ADDRS      sd_addrs        /* HASH struct sd_addr_key -> enum sd_addr_kind: the
+					   * server's own addresses, written by attach and run */
 /* Pin names of earlier builds, removed by detach. */
 #define SD_LEGACY_PINS    "sd_dialogs"
 #define SD_STR_(x) #x
@@ -37,8 +40,9 @@
 
 /* Version of this header's layouts as pinned: bumped whenever a pinned
  * map's type, key, value or meaning changes.  Pins without sd_meta were
- * made by ABI 1 (one LRU dialog table). */
-#define SD_ABI_VERSION    2
+ * made by ABI 1 (one LRU dialog table).  ABI 3: state and allow_mask
+ * side by side (one 64-bit word), seq, peer_window_ns, sd_peers, sd_addrs. */
+#define SD_ABI_VERSION    3
 
 /* ---- limits ---------------------------------------------------------- */
 #define SD_MAX_PORTS      8
@@ -119,11 +123,17 @@ enum sd_verdict {
 };
 
 /* ---- config ---------------------------------------------------------- */
-/* The one entry of SD_MAP_CONFIG.  Written by the CLI, read per packet. */
+/* The one entry of SD_MAP_CONFIG.  Written by the CLI and the agent
+ * under the pin directory's lock, read per packet.  Writers go through
+ * the mmapped value as a seqlock (seq odd while writing; readers retry):
+ * userspace always reads a consistent config.  The XDP program reads only
+ * state and allow_mask at run time (the rest changes at attach), and
+ * those two share one aligned 64-bit word that every writer stores in
+ * one instruction: a packet never sees a new state with an old mask. */
 struct sd_config {
 	__u32 state;                    /* enum sd_state */
-	__u32 retry_after;              /* seconds, for the responder's 503 */
 	__u32 allow_mask;               /* bit (1 << enum sd_method): passes while DRAINING */
+	__u32 retry_after;              /* seconds, for the responder's 503 */
 	__u32 nports;
 	__u16 ports[SD_MAX_PORTS];      /* UDP ports gated, host order */
 	__u32 nifaces;
@@ -144,9 +154,14 @@ struct sd_config {
 	__u32 reply_burst;              /* ... and the burst allowed above that rate */
 	__u32 ntcp_ports;
 	__u16 tcp_ports[SD_MAX_PORTS];  /* SIP over TCP/TLS: new connections refused (RST) */
-	__u32 pad0;
+	__u32 seq;                      /* seqlock: odd while a writer changes the config */
 	__u64 min_watch_ns;             /* early offline only after watching this long (0: off) */
+	__u64 peer_window_ns;           /* a source the server answered is a known peer this
+					 * long (0: no known peers, every source guarded) */
 };
+/* detach reads the interface list of a gate of any ABI at this offset */
+_Static_assert(__builtin_offsetof(struct sd_config, ifindex) == 36, "ifindex moved");
+_Static_assert(__builtin_offsetof(struct sd_config, allow_mask) == 4, "state word");
 
 /* The one entry of SD_MAP_META.  Written at attach; table_full_ns by the
  * programs.  CLOCK_MONOTONIC unless named _unix (CLOCK_REALTIME). */
@@ -165,12 +180,36 @@ struct sd_meta {
 #define SD_DEFAULT_REPLY_RATE  1000
 #define SD_DEFAULT_REPLY_BURST 2000
 #define SD_GUARD_SOURCES       65536   /* sources the guard remembers (LRU) */
+/* Sources the server answered with a final response (TC egress), or that
+ * answered its INVITE with a 2xx, are known peers for this long: their
+ * refusals are not limited per source (a trunk sends thousands a second). */
+#define SD_DEFAULT_PEER_WINDOW_S 86400
+#define SD_PEERS_MAX           65536
+/* A peer's time stamp is rewritten at most this often (no write per response) */
+#define SD_PEER_REFRESH_NS     1000000000ULL
+#define SD_ADDRS_MAX           256
 
 /* A source of refused requests: an IPv4 address or an IPv6 /64. */
 struct sd_guard_key {
 	__u32 family;           /* 4 or 6 */
 	__u32 v4;               /* network order */
 	__u64 v6_prefix;        /* first 64 bits, as on the wire */
+};
+
+struct sd_peer_state {
+	__u64 first_ns;         /* CLOCK_MONOTONIC: first final response to it */
+	__u64 last_ns;          /* ... the latest (to SD_PEER_REFRESH_NS) */
+};
+
+/* An address of the server (its interfaces, any scope but host). */
+struct sd_addr_key {
+	__u32 family;           /* 4 or 6 */
+	__u8 addr[16];          /* network order; IPv4 in the first 4 bytes */
+};
+
+enum sd_addr_kind {
+	SD_ADDR_LOCAL = 1,      /* a unicast address of the server: requests to it are ours */
+	SD_ADDR_BROADCAST = 2,  /* a subnet broadcast address: never a sender */
 };
 
 /* GCRA: the theoretical arrival time of the next answered request. */
@@ -239,6 +278,10 @@ enum sd_offline_reason {
 	X(drain_known_callid, "tagless requests passed while DRAINING: Call-ID of a live call or attempt") \
 	X(dialogs_recorded,   "new Call-IDs of INVITEs recorded as attempts") \
 	X(guard_dropped,      "refusals over a source's --reply-rate: dropped, not answered") \
+	X(guard_known_peer,   "refusals to known peers (answered by the server): not limited per source") \
+	X(not_ours,           "refusals not addressed to the server's own unicast address: passed as if no gate") \
+	X(bad_source,         "refusals from a source that cannot send (broadcast, multicast, unspecified, loopback, own address, port 0): dropped") \
+	X(peers_marked,       "final responses of the server that made or refreshed a known peer") \
 	X(tcp_syn_refused,    "new TCP connections to a SIP TCP/TLS port refused with RST") \
 	X(tcp_passed,         "TCP segments to a SIP TCP/TLS port passed (connections up)") \
 	X(dialogs_early,      "dialogs that reached early (1xx with To tag)") \
@@ -289,6 +332,8 @@ enum sd_counter_idx { SD_COUNTERS(SD_COUNTER_IDX_) SD_C_MAX };
 	X(ignored_responses, "responses that reached the responder: never answered") \
 	X(dropped_malformed, "requests it cannot answer correctly: dropped") \
 	X(dropped_too_big,   "reply would exceed the request by over 256 bytes: dropped") \
+	X(passed_to_server,  "well-formed requests it cannot answer (size bound, maddr elsewhere): "\
+			     "its Call-ID let through, the caller's retransmission reaches the server") \
 	X(dropped_not_udp,   "frames that are not UDP/IP: dropped") \
 	X(tx_ring_full,      "no room in the TX ring: dropped")
 

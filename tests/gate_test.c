@@ -23,6 +23,7 @@
 #include "packet.h"
 #include "sip_scan.h"
 #include "tester.h"
+#include "snapshot.h"
 #include "sipdrain.skel.h"
 #include "check.h"
 
@@ -1032,6 +1033,241 @@ static void test_guard(void)
 	printf("guard: per-source GCRA, IPv4 and IPv6 /64\n");
 }
 
+/* ---- known peers, the server's own addresses, impossible sources ----- */
+static int peer_known(int family, const char *ip)
+{
+	struct sd_guard_key k = { .family = family };
+	struct sd_peer_state ps;
+	__u8 a[16] = { 0 };
+
+	inet_pton(family == 4 ? AF_INET : AF_INET6, ip, a);
+	if (family == 4)
+		memcpy(&k.v4, a, 4);
+	else
+		memcpy(&k.v6_prefix, a, 8);
+	return !bpf_map_lookup_elem(T.peers_fd, &k, &ps);
+}
+
+/* n new INVITEs from the frame's source (IPv4 octet src4, 0: .1);
+ * returns how many were redirected */
+static int invites_from(int v6, int src_last, int n, const char *tag)
+{
+	static char m[1024];
+	struct sd_result r;
+	int redirected = 0;
+
+	for (int i = 0; i < n; i++) {
+		char cid[48];
+		size_t fl;
+
+		snprintf(cid, sizeof(cid), "%s-%d@x", tag, i);
+		mk(m, "INVITE", "<sip:b@x>", cid);
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[v6], m, strlen(m));
+		if (src_last)
+			frame[v6 ? 14 + 8 + 15 : 14 + 15] = src_last;
+		sd_tester_run(&T, frame, fl, &r);
+		redirected += r.verdict == SD_V_REDIRECT && r.xdp_action == XDP_PASS;
+	}
+	return redirected;
+}
+
+static void test_known_peers(void)
+{
+	static char m[1024];
+	struct sd_counters c0, c1;
+	struct sd_result r;
+	size_t fl;
+	int n;
+
+	cur_test = "known-peers";
+	sd_tester_reset(&T);
+	T.cfg.reply_rate = 10;
+	T.cfg.reply_burst = 5;
+	set_state(SD_DRAINING, 0);
+	check(!peer_known(4, "198.18.0.1"), "a peer known before the server answered it");
+	/* the server answers 198.18.0.1 with a final response (TC egress) */
+	{
+		static const struct sd_wrap eg = { .sport = 5060, .dport = 5070 };
+
+		mkresp(m, 200, "OPTIONS", "srv", "peer-ping@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+		inet_pton(AF_INET, "198.18.0.1", frame + 14 + 16);     /* to the peer */
+		check(!sd_tester_run_egress(&T, frame, fl, &r), "egress run failed");
+	}
+	check(peer_known(4, "198.18.0.1"), "the server's 200 did not make 198.18.0.1 a known peer");
+	check(!peer_known(4, "198.18.0.2"), "the wrong end became a known peer");
+	sd_tester_counters(&T, &c0);
+	n = invites_from(0, 0, 40, "trunk");
+	sd_tester_counters(&T, &c1);
+	check(n == 40, "a known peer was limited per source: %d of 40 answered", n);
+	check(c1.guard_known_peer - c0.guard_known_peer == 40 && c1.guard_dropped == c0.guard_dropped,
+	      "known-peer counters: guard_known_peer +%llu, guard_dropped +%llu",
+	      (unsigned long long)(c1.guard_known_peer - c0.guard_known_peer),
+	      (unsigned long long)(c1.guard_dropped - c0.guard_dropped));
+	/* an unknown source still is */
+	n = invites_from(0, 77, 20, "unknown");
+	check(n == 5, "an unknown source: %d of 20 answered (burst 5)", n);
+	/* a peer whose last answer is older than the window is unknown again */
+	{
+		struct sd_guard_key k = { .family = 4 };
+		struct sd_peer_state ps;
+
+		inet_pton(AF_INET, "198.18.0.1", &k.v4);
+		bpf_map_lookup_elem(T.peers_fd, &k, &ps);
+		ps.last_ns = sd_now_ns() - 25ULL * 3600 * 1000000000ULL;
+		bpf_map_update_elem(T.peers_fd, &k, &ps, BPF_EXIST);
+		n = invites_from(0, 0, 20, "stale");
+		check(n == 5, "a peer last answered 25 h ago is still known: %d of 20 answered", n);
+		ps.last_ns = sd_now_ns();
+		bpf_map_update_elem(T.peers_fd, &k, &ps, BPF_EXIST);
+	}
+	/* --peer-window 0: no known peers */
+	T.cfg.peer_window_ns = 0;
+	sd_tester_apply(&T);
+	n = invites_from(0, 0, 20, "nowindow");
+	check(n <= 5, "--peer-window 0 still exempted a peer: %d of 20 answered", n);
+	T.cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
+	sd_tester_apply(&T);
+	/* the server as a UAC: a 2xx to its INVITE makes the callee known */
+	check(!peer_known(4, "198.18.0.88"), "198.18.0.88 known too early");
+	mkresp(m, 200, "INVITE", "callee", "uac-call@x");
+	fl = sd_build_frame(frame, sizeof(frame), &wraps[0], m, strlen(m));
+	frame[14 + 15] = 88;
+	sd_tester_run(&T, frame, fl, &r);
+	check(peer_known(4, "198.18.0.88"), "a 2xx to the server's INVITE did not make a known peer");
+	/* IPv6: the /64 the server answered */
+	{
+		static const struct sd_wrap eg6 = { .ipv6 = 1, .sport = 5060, .dport = 5070 };
+
+		mkresp(m, 486, "INVITE", "srv", "peer6@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg6, m, strlen(m));
+		inet_pton(AF_INET6, "2001:2::1", frame + 14 + 24);
+		sd_tester_run_egress(&T, frame, fl, &r);
+	}
+	check(peer_known(6, "2001:2::1"), "the server's 486 did not make 2001:2::/64 a known peer");
+	n = invites_from(1, 0x33, 20, "trunk6");
+	check(n == 20, "a known IPv6 peer /64 was limited: %d of 20", n);
+	/* a provisional response makes nobody known */
+	{
+		static const struct sd_wrap eg = { .sport = 5060, .dport = 5070 };
+
+		mkresp(m, 180, "INVITE", "srv", "ringing@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+		inet_pton(AF_INET, "198.18.0.99", frame + 14 + 16);
+		sd_tester_run_egress(&T, frame, fl, &r);
+	}
+	check(!peer_known(4, "198.18.0.99"), "a 180 made a known peer");
+	T.cfg.reply_rate = 0;
+	T.cfg.reply_burst = 0;
+	set_state(SD_SERVING, 0);
+	printf("known peers: egress finals and 2xx to INVITE, window, IPv4 and IPv6 /64\n");
+}
+
+/* One INVITE with the source or destination address (and source port)
+ * replaced; returns its verdict and action. */
+static void addr_case(int v6, const char *src, const char *dst, int sport, struct sd_result *r)
+{
+	static char m[1024];
+	static int seq;
+	char cid[32];
+	size_t fl;
+
+	/* a Call-ID each: one passed is an attempt the next would follow */
+	snprintf(cid, sizeof(cid), "addr-case-%d@x", seq++);
+	mk(m, "INVITE", "<sip:b@x>", cid);
+	fl = sd_build_frame(frame, sizeof(frame), &wraps[v6], m, strlen(m));
+	if (src)
+		inet_pton(v6 ? AF_INET6 : AF_INET, src, frame + 14 + (v6 ? 8 : 12));
+	if (dst)
+		inet_pton(v6 ? AF_INET6 : AF_INET, dst, frame + 14 + (v6 ? 24 : 16));
+	if (sport >= 0) {
+		frame[14 + (v6 ? 40 : 20)] = sport >> 8;
+		frame[14 + (v6 ? 40 : 20) + 1] = sport & 0xff;
+	}
+	memset(r, 0, sizeof(*r));
+	check(!sd_tester_run(&T, frame, fl, r), "run failed");
+}
+
+static void test_addresses(void)
+{
+	static const struct { int v6; const char *src, *dst; int sport; int want; } cases[] = {
+		/* sources that cannot send: dropped, never answered */
+		{ 0, "255.255.255.255", NULL, -1, SD_V_DROP },
+		{ 0, "198.18.0.255", NULL, -1, SD_V_DROP },    /* the subnet's broadcast */
+		{ 0, "224.0.0.1", NULL, -1, SD_V_DROP },
+		{ 0, "239.1.2.3", NULL, -1, SD_V_DROP },
+		{ 0, "0.0.0.0", NULL, -1, SD_V_DROP },
+		{ 0, "127.0.0.1", NULL, -1, SD_V_DROP },
+		{ 0, "198.18.0.2", NULL, -1, SD_V_DROP },      /* the server's own */
+		{ 0, NULL, NULL, 0, SD_V_DROP },               /* source port 0 */
+		{ 1, "::1", NULL, -1, SD_V_DROP },
+		{ 1, "::", NULL, -1, SD_V_DROP },
+		{ 1, "ff02::1", NULL, -1, SD_V_DROP },
+		{ 1, "::ffff:198.18.0.1", NULL, -1, SD_V_DROP },
+		{ 1, "2001:2::2", NULL, -1, SD_V_DROP },
+		{ 1, NULL, NULL, 0, SD_V_DROP },
+		/* not addressed to the server: as if no gate were there */
+		{ 0, NULL, "198.18.0.9", -1, SD_V_PASS },
+		{ 0, NULL, "255.255.255.255", -1, SD_V_PASS },
+		{ 0, NULL, "198.18.0.255", -1, SD_V_PASS },
+		{ 0, NULL, "224.0.0.1", -1, SD_V_PASS },
+		{ 1, NULL, "2001:2::9", -1, SD_V_PASS },
+		{ 1, NULL, "ff02::1", -1, SD_V_PASS },
+		/* and the ordinary case: refused with a 503 */
+		{ 0, NULL, NULL, -1, SD_V_REDIRECT },
+		{ 1, NULL, NULL, -1, SD_V_REDIRECT },
+		{ 1, "fe80::1", NULL, -1, SD_V_REDIRECT },
+	};
+	struct sd_addr_key bc = { .family = 4, .addr = { 198, 18, 0, 255 } };
+	__u32 kind = SD_ADDR_BROADCAST;
+	struct sd_counters c0, c1;
+	struct sd_result r;
+	int drops = 0, passes = 0;
+
+	cur_test = "addresses";
+	sd_tester_reset(&T);
+	bpf_map_update_elem(T.addrs_fd, &bc, &kind, BPF_ANY);
+	set_state(SD_DRAINING, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sd_tester_counters(&T, &c0);
+		addr_case(cases[i].v6, cases[i].src, cases[i].dst, cases[i].sport, &r);
+		sd_tester_counters(&T, &c1);
+		check(r.verdict == cases[i].want, "case %zu (src %s dst %s sport %d): verdict %s, want %s",
+		      i, cases[i].src ?: "-", cases[i].dst ?: "-", cases[i].sport,
+		      sd_verdict_names[r.verdict % SD_V_MAX], sd_verdict_names[cases[i].want]);
+		if (cases[i].want == SD_V_DROP) {
+			check(r.xdp_action == XDP_DROP && c1.bad_source == c0.bad_source + 1,
+			      "case %zu: action %u, bad_source +%llu", i, r.xdp_action,
+			      (unsigned long long)(c1.bad_source - c0.bad_source));
+			drops++;
+		} else if (cases[i].want == SD_V_PASS) {
+			check(r.xdp_action == XDP_PASS && c1.not_ours == c0.not_ours + 1,
+			      "case %zu: action %u, not_ours +%llu", i, r.xdp_action,
+			      (unsigned long long)(c1.not_ours - c0.not_ours));
+			passes++;
+		}
+	}
+	/* while serving, none of this is the gate's business */
+	set_state(SD_SERVING, 0);
+	addr_case(0, "127.0.0.1", NULL, -1, &r);
+	check(r.verdict == SD_V_PASS, "serving: a request from 127.0.0.1 was not passed");
+	/* an address the server loses is no longer its own */
+	{
+		struct sd_addr_key k4 = { .family = 4, .addr = { 198, 18, 0, 2 } };
+		__u32 local = SD_ADDR_LOCAL;
+
+		set_state(SD_DRAINING, 0);
+		bpf_map_delete_elem(T.addrs_fd, &k4);
+		addr_case(0, NULL, NULL, -1, &r);
+		check(r.verdict == SD_V_PASS, "a request to an address the server lost was refused");
+		bpf_map_update_elem(T.addrs_fd, &k4, &local, BPF_ANY);
+		set_state(SD_SERVING, 0);
+	}
+	bpf_map_delete_elem(T.addrs_fd, &bc);
+	printf("addresses: %d impossible sources dropped, %d foreign destinations passed\n",
+	       drops, passes);
+}
+
 /* ---- TCP/TLS: a new connection while draining gets a RST ------------- */
 static __u16 csum_check(const __u8 *pseudo, size_t plen, const __u8 *hdr, size_t hlen)
 {
@@ -1233,6 +1469,8 @@ int main(int argc, char **argv)
 	test_learning();
 	test_no_eviction();
 	test_guard();
+	test_known_peers();
+	test_addresses();
 	test_tcp();
 	test_review_regressions();
 	test_corpus(argv[2]);

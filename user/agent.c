@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,8 @@ int sd_agent_tick(struct sd_snapshot *out)
 	struct sd_config now_cfg;
 	const char *why;
 	double left;
-	int err, fd;
+	int err, fd, lock;
+	bool hook;
 
 	err = sd_snapshot_take(&s, true);
 	if (err)
@@ -65,12 +67,22 @@ int sd_agent_tick(struct sd_snapshot *out)
 	fd = sd_open_config();
 	if (fd < 0)
 		return fd;
-	/* the CLI may have changed it meanwhile: decide on the latest */
+	/* the CLI may have changed it meanwhile: decide on the latest, under
+	 * the lock every drain and resume takes, so that none of them falls
+	 * between this read and the write */
+	lock = sd_lock();
+	if (lock < 0) {
+		close(fd);
+		return lock;
+	}
 	err = sd_config_get(fd, &now_cfg);
-	if (err || now_cfg.state != SD_DRAINING || now_cfg.deadline_ns != s.cfg.deadline_ns) {
+	if (err || now_cfg.state != SD_DRAINING || now_cfg.deadline_ns != s.cfg.deadline_ns ||
+	    now_cfg.drain_started_ns != s.cfg.drain_started_ns) {
+		sd_unlock(lock);
 		close(fd);
 		return err;
 	}
+	hook = now_cfg.on_offline[0] && !(now_cfg.flags & SD_CF_HOOK_DONE);
 	now_cfg.state = SD_OFFLINE;
 	now_cfg.offline_ns = sd_now_ns();
 	now_cfg.offline_reason = left > 0 ? SD_OR_LAST_CALL : SD_OR_DEADLINE;
@@ -80,6 +92,7 @@ int sd_agent_tick(struct sd_snapshot *out)
 	if (now_cfg.on_offline[0])
 		now_cfg.flags |= SD_CF_HOOK_DONE;
 	err = sd_config_set(fd, &now_cfg);
+	sd_unlock(lock);
 	close(fd);
 	if (err) {
 		pr_warn("cannot switch to offline: %s\n", strerror(-err));
@@ -95,7 +108,8 @@ int sd_agent_tick(struct sd_snapshot *out)
 	if (out) {
 		out->cfg = now_cfg;
 	}
-	if (now_cfg.on_offline[0] && !(s.cfg.flags & SD_CF_HOOK_DONE))
+	/* once per drain: the flag went in with the switch, under the lock */
+	if (hook)
 		run_hook(&now_cfg);
 	return 1;
 }

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "addrs.h"
 #include "attach.h"
 #include "gate.h"
 #include "log.h"
@@ -115,6 +116,7 @@ int sd_attach(const struct sd_attach_opts *o)
 	struct xdp_program *xp = NULL;
 	struct sipdrain *skel = NULL;
 	char errmsg[256];
+	int lock = -1;
 
 	if (o->nifaces < 1 || o->nifaces > SD_MAX_IFACES) {
 		pr_warn("attach: 1 to %d interfaces\n", SD_MAX_IFACES);
@@ -153,6 +155,14 @@ int sd_attach(const struct sd_attach_opts *o)
 	err = sd_bpffs_prepare();
 	if (err)
 		return err;
+	lock = sd_lock();
+	if (lock < 0)
+		return lock;
+	if (sd_is_attached()) {         /* another attach won the race */
+		pr_warn("already attached (%s exists); 'sipdrain detach' first\n", sd_pin_dir);
+		sd_unlock(lock);
+		return -EEXIST;
+	}
 
 	skel = sd_gate_open(max_dialogs, false);
 	if (!skel)
@@ -202,6 +212,13 @@ int sd_attach(const struct sd_attach_opts *o)
 	cfg.dialog_idle_ns = (o->dialog_idle_s ?: SD_DEFAULT_DIALOG_IDLE_S) * 1000000000ULL;
 	cfg.min_watch_ns = o->min_watch_set ? o->min_watch_ns :
 			   SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
+	cfg.peer_window_ns = o->peer_window_set ? o->peer_window_ns :
+			     SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
+	err = sd_addrs_sync(bpf_map__fd(skel->maps.sd_addrs));
+	if (err < 0) {
+		pr_warn("cannot read the server's addresses: %s\n", strerror(-err));
+		goto fail;
+	}
 	err = sd_config_set(bpf_map__fd(skel->maps.sd_config), &cfg);
 	if (err) {
 		pr_warn("cannot write the config: %s\n", strerror(-err));
@@ -233,6 +250,7 @@ int sd_attach(const struct sd_attach_opts *o)
 	}
 	xdp_program__close(xp);
 	sd_gate_close(skel);
+	sd_unlock(lock);
 	return 0;
 fail:
 	while (attached-- > 0)
@@ -241,6 +259,7 @@ fail:
 	if (xp)
 		xdp_program__close(xp);
 	sd_gate_close(skel);
+	sd_unlock(lock);
 	return err < 0 ? err : -EINVAL;
 }
 
@@ -253,13 +272,18 @@ int sd_detach(char **ifnames, int n)
 	struct sd_config cfg = { 0 };
 	size_t vs = sizeof(cfg);
 	char *raw = NULL;
-	int fd, err = 0, rc = 0;
+	int fd, err = 0, rc = 0, lock;
 
 	/* also a gate of another build: its interface list sits where ours
 	 * does; the value is read at its own size and written back as read */
 	fd = sd_open_config_any(true);
 	if (fd < 0)
 		return fd;
+	lock = sd_lock();
+	if (lock < 0) {
+		close(fd);
+		return lock;
+	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
 		err = -errno;
 		pr_warn("cannot inspect the config: %s\n", strerror(-err));
@@ -309,6 +333,7 @@ int sd_detach(char **ifnames, int n)
 		close(fd);
 		free(raw);
 		sd_unpin_all();
+		sd_unlock(lock);
 		pr_info("pins removed from %s\n", sd_pin_dir);
 		return rc;
 	}
@@ -320,6 +345,7 @@ int sd_detach(char **ifnames, int n)
 out:
 	close(fd);
 	free(raw);
+	sd_unlock(lock);
 	return err ?: rc;
 }
 

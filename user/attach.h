@@ -22,6 +22,8 @@ struct sd_attach_opts {
 	__u32 ntcp_ports;
 	bool min_watch_set;     /* else SD_DEFAULT_MIN_WATCH_S */
 	__u64 min_watch_ns;
+	bool peer_window_set;   /* else SD_DEFAULT_PEER_WINDOW_S */
+	__u64 peer_window_ns;
 };
 
 /* Load once, attach to each interface, pin; one line on failure (and

@@ -50,8 +50,9 @@ bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg);
 	{ "reply-rate", required_argument, NULL, 'r' }, \
 	{ "reply-burst", required_argument, NULL, 'b' }, \
 	{ "tcp-port", required_argument, NULL, 'T' }, \
-	{ "min-watch", required_argument, NULL, 'W' }
-#define SD_ATTACH_SHORTOPTS "p:m:d:I:r:b:T:W:"
+	{ "min-watch", required_argument, NULL, 'W' }, \
+	{ "peer-window", required_argument, NULL, 'P' }
+#define SD_ATTACH_SHORTOPTS "p:m:d:I:r:b:T:W:P:"
 
 struct sd_attach_opts;
 /* -p/-m/-d of attach and run; 0, or an exit code after one line. */

@@ -27,6 +27,9 @@ static const char attach_usage[] =
 	"                        before the gate drops instead of answering\n"
 	"                        (default 1000; 0 or off: no limit)\n"
 	"  -b, --reply-burst N   burst above that rate (default 2 x rate)\n"
+	"  -P, --peer-window DURATION  a source the server answered with a final\n"
+	"                        response is a known peer this long: its 503s are\n"
+	"                        not limited per source (default 24h; 0: none)\n"
 	"  -T, --tcp-port N      SIP over TCP/TLS port (repeatable, e.g. 5060, 5061):\n"
 	"                        while draining, new connections get a RST at once\n"
 	"  -W, --min-watch DURATION  early offline ('the last call ended') only after\n"
@@ -90,6 +93,16 @@ int sd_parse_attach_opt(int opt, struct sd_attach_opts *o, __u16 *ports)
 		if (!sd_parse_min_watch(optarg, &o->min_watch_ns))
 			return SD_EXIT_USAGE;
 		o->min_watch_set = true;
+		return 0;
+	case 'P':
+		if (!strcmp(optarg, "0") || !strcmp(optarg, "off")) {
+			o->peer_window_ns = 0;
+		} else if (!(o->peer_window_ns = sd_parse_duration(optarg))) {
+			pr_warn("invalid peer-window '%s' (a duration up to 7 days, e.g. 24h, or 0: "
+				"no known peers)\n", optarg);
+			return SD_EXIT_USAGE;
+		}
+		o->peer_window_set = true;
 		return 0;
 	case 'I': {
 		__u64 ns = sd_parse_duration(optarg);

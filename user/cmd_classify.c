@@ -242,7 +242,7 @@ int cmd_classify(int argc, char **argv)
 	}
 	if (sd_require_root())
 		return SD_EXIT_ERR;
-	err = sd_tester_open(&t);
+	err = sd_tester_open_any_dst(&t);
 	if (err)
 		return SD_EXIT_ERR;
 	t.cfg.state = want.state;

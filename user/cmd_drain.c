@@ -57,6 +57,10 @@ static const char resume_usage[] =
 	"\n"
 	"Cancel a drain (or bring an offline node back): SERVING again.\n";
 
+/* The pin directory's lock, held from load_config to store_config: a
+ * drain, a resume and the agent's switch to offline never interleave. */
+static int lock_fd = -1;
+
 static int load_config(struct sd_config *cfg)
 {
 	int fd, err;
@@ -66,10 +70,16 @@ static int load_config(struct sd_config *cfg)
 	fd = sd_open_config();
 	if (fd < 0)
 		return fd;
+	lock_fd = sd_lock();
+	if (lock_fd < 0) {
+		close(fd);
+		return lock_fd;
+	}
 	err = sd_config_get(fd, cfg);
 	if (err) {
 		pr_warn("cannot read the config: %s\n", strerror(-err));
 		close(fd);
+		sd_unlock(lock_fd);
 		return err;
 	}
 	return fd;
@@ -80,6 +90,8 @@ static int store_config(struct sd_config *cfg, int fd)
 	int err = sd_config_set(fd, cfg);
 
 	close(fd);
+	sd_unlock(lock_fd);
+	lock_fd = -1;
 	if (err) {
 		pr_warn("cannot write the config: %s\n", strerror(-err));
 		return SD_EXIT_ERR;

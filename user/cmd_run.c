@@ -7,6 +7,7 @@
  * drain first; a second signal exits at once. */
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "gate.h"
 #include "log.h"
 #include "responder.h"
+#include "addrs.h"
 #include "agent.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -87,15 +89,25 @@ static int check_adopt(const struct sd_attach_opts *o)
 	char **ifnames = o->ifnames;
 	int n = o->nifaces;
 	struct sd_config cfg;
-	int fd = sd_open_config(), err;
+	int fd = sd_open_config(), err, lock;
 
 	if (fd < 0)
 		return fd;
+	lock = sd_lock();
+	if (lock < 0) {
+		close(fd);
+		return lock;
+	}
 	err = sd_config_get(fd, &cfg);
-	if (!err && o->min_watch_set && cfg.min_watch_ns != o->min_watch_ns) {
-		cfg.min_watch_ns = o->min_watch_ns;
+	if (!err && ((o->min_watch_set && cfg.min_watch_ns != o->min_watch_ns) ||
+		     (o->peer_window_set && cfg.peer_window_ns != o->peer_window_ns))) {
+		if (o->min_watch_set)
+			cfg.min_watch_ns = o->min_watch_ns;
+		if (o->peer_window_set)
+			cfg.peer_window_ns = o->peer_window_ns;
 		err = sd_config_set(fd, &cfg);
 	}
+	sd_unlock(lock);
 	close(fd);
 	if (err) {
 		pr_warn("cannot read or write the config: %s\n", strerror(-err));
@@ -115,6 +127,24 @@ static int check_adopt(const struct sd_attach_opts *o)
 		}
 	}
 	return 0;
+}
+
+/* The server's addresses, read again on every netlink address event
+ * and at least this often (events can be lost). */
+#define ADDRS_RESYNC_S 10
+
+static void sync_addrs(int fd)
+{
+	static int last = -1;
+	int n = sd_addrs_sync(fd);
+
+	if (n < 0)
+		pr_warn("cannot update the server's addresses: %s\n", strerror(-n));
+	else if (n != last)
+		pr_debug("the server has %d addresses (requests to others pass the gate)\n", n);
+	if (n == 0 && last != 0)
+		pr_warn("the server has no address: every refused request passes to it\n");
+	last = n;
 }
 
 /* A call found no room in the call table since we last looked: say so,
@@ -171,7 +201,8 @@ int cmd_run(int argc, char **argv)
 	bool pins_lost = false;
 	__u16 ports[SD_MAX_PORTS];
 	int opt, rc, err;
-	struct timespec last = { 0 }, now, last_sweep = { 0 };
+	struct timespec last = { 0 }, now, last_sweep = { 0 }, last_addrs = { 0 };
+	int addrs_fd = -1, nl_fd = -1;
 
 	o.ports = ports;
 	while ((opt = sd_getopt(argc, argv, SD_ATTACH_SHORTOPTS "kR:S:c:M:h", opts, run_usage)) != -1) {
@@ -226,9 +257,17 @@ int cmd_run(int argc, char **argv)
 	meta_fd = sd_pinned_map_fd(SD_STR(SD_MAP_META));
 	cnt_fd = sd_pinned_map_fd(SD_STR(SD_MAP_COUNTERS));
 
+	addrs_fd = sd_pinned_map_fd(SD_STR(SD_MAP_ADDRS));
+	nl_fd = sd_addrs_watch();
+	if (nl_fd < 0)
+		pr_warn("cannot follow address changes (netlink: %s): the server's addresses are "
+			"read again every %d s\n", strerror(-nl_fd), ADDRS_RESYNC_S);
+	if (addrs_fd >= 0)
+		sync_addrs(addrs_fd);
 	err = sd_responder_open(&r, reason, server);
 	r.coalesce_us = coalesce;
-	r.extra_fd = mfd;
+	if (!err)
+		err = sd_responder_start(&r);
 	if (err) {
 		sd_responder_close(&r);
 		if (mfd >= 0)
@@ -271,16 +310,28 @@ int cmd_run(int argc, char **argv)
 					r.cfg->state < SD_STATE_MAX ? sd_state_names[r.cfg->state] : "unknown");
 			break;
 		}
-		err = sd_responder_poll(&r, 100);
-		if (err < 0) {
-			pr_warn("poll: %s\n", strerror(-err));
+		/* the control plane: the data path has its own thread */
+		{
+			struct pollfd pfd[2] = { { .fd = nl_fd, .events = POLLIN },
+						 { .fd = mfd, .events = POLLIN } };
+
+			poll(pfd, 2, 100);
+			if (mfd >= 0 && (pfd[1].revents & POLLIN))
+				sd_metrics_serve(mfd);
+			if (nl_fd >= 0 && (pfd[0].revents & POLLIN) && sd_addrs_changed(nl_fd))
+				last_addrs.tv_sec = 0;          /* read them now */
+		}
+		if (r.error) {
+			err = r.error;
 			break;
 		}
-		if (r.extra_ready)
-			sd_metrics_serve(mfd);
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (addrs_fd >= 0 && !pins_lost &&
+		    (now.tv_sec - last_addrs.tv_sec) >= (last_addrs.tv_sec ? ADDRS_RESYNC_S : 0)) {
+			sync_addrs(addrs_fd);
+			last_addrs = now;
+		}
 		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
-			sd_responder_tick(&r);
 			last = now;
 			/* the gate runs on without its pins, but nobody can see it */
 			if (!pins_lost && !sd_is_attached()) {
@@ -309,8 +360,13 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
-	memcpy(&last_cfg, (const void *)r.cfg, sizeof(last_cfg));
+	sd_responder_stop(&r);
+	sd_config_read(r.cfg, &last_cfg);
 	sd_responder_close(&r);
+	if (addrs_fd >= 0)
+		close(addrs_fd);
+	if (nl_fd >= 0)
+		close(nl_fd);
 	for (int i = 0; i < 3; i++) {
 		int fd = i == 0 ? calls_fd : i == 1 ? meta_fd : cnt_fd;
 

@@ -99,8 +99,9 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 	printf("],\"tcp_ports\":[");
 	for (__u32 i = 0; i < cfg->ntcp_ports && i < SD_MAX_PORTS; i++)
 		printf("%s%u", i ? "," : "", cfg->tcp_ports[i]);
-	printf("],\"reply_rate\":%u,\"reply_burst\":%u,\"interfaces\":[", cfg->reply_rate,
-	       cfg->reply_burst);
+	printf("],\"reply_rate\":%u,\"reply_burst\":%u,\"peer_window_seconds\":%.0f,"
+	       "\"known_peers\":%llu,\"interfaces\":[", cfg->reply_rate, cfg->reply_burst,
+	       cfg->peer_window_ns / 1e9, (unsigned long long)s->known_peers);
 	sep = "";
 	for (int i = 0; i < SD_MAX_IFACES; i++) {
 		if (!cfg->ifindex[i])
@@ -210,10 +211,20 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 			printf(" %u", cfg->tcp_ports[i]);
 	}
 	if (cfg->reply_rate)
-		printf("\nguard        at most %u 503s/s per source, burst %u (%llu dropped)",
+		printf("\nguard        at most %u 503s/s per unknown source, burst %u (%llu dropped)",
 		       cfg->reply_rate, cfg->reply_burst, (unsigned long long)s->cnt.guard_dropped);
 	else
 		printf("\nguard        off (no limit on 503s per source)");
+	if (cfg->peer_window_ns)
+		printf("\nknown peers  %llu (answered by the server in the last %.0f h: 503s to them "
+		       "not limited; %llu so far)", (unsigned long long)s->known_peers,
+		       cfg->peer_window_ns / 3.6e12, (unsigned long long)s->cnt.guard_known_peer);
+	else
+		printf("\nknown peers  off (--peer-window 0: every source guarded)");
+	if (s->cnt.not_ours || s->cnt.bad_source)
+		printf("\naddresses    %llu refusals not for the server's addresses passed, "
+		       "%llu from impossible sources dropped", (unsigned long long)s->cnt.not_ours,
+		       (unsigned long long)s->cnt.bad_source);
 	printf("\nresponder    %s", s->responder_alive ? "running" :
 	       "NOT RUNNING (refused requests reach the server)");
 	if (s->responder_alive)

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -161,6 +165,9 @@ static const struct pin_spec {
 	{ SD_STR(SD_MAP_RESPONDER), BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sd_responder) },
 	{ SD_STR(SD_MAP_GUARD), BPF_MAP_TYPE_LRU_HASH, sizeof(struct sd_guard_key),
 	  sizeof(struct sd_guard_state) },
+	{ SD_STR(SD_MAP_PEERS), BPF_MAP_TYPE_LRU_HASH, sizeof(struct sd_guard_key),
+	  sizeof(struct sd_peer_state) },
+	{ SD_STR(SD_MAP_ADDRS), BPF_MAP_TYPE_HASH, sizeof(struct sd_addr_key), 4 },
 };
 #define NPINS (sizeof(pin_specs) / sizeof(pin_specs[0]))
 
@@ -272,18 +279,111 @@ static int check_pins(void)
 	return err;
 }
 
+/* The config as a seqlock over its mmapped value (the map is
+ * BPF_F_MMAPABLE): a writer makes seq odd, writes, makes it even; a
+ * reader retries while seq is odd or moved.  Writers hold sd_lock(),
+ * so there is one at a time.  A writer killed halfway leaves seq odd:
+ * readers give up waiting after a while and take what is there (the
+ * next writer, under the lock the dead one released, rewrites it). */
+static struct sd_config *config_map(int fd)
+{
+	void *p = mmap(NULL, sizeof(struct sd_config), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void sd_config_read(const volatile struct sd_config *m, struct sd_config *out)
+{
+	for (int tries = 0;; tries++) {
+		__u32 s1 = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
+
+		if (!(s1 & 1) || tries > 1000) {
+			memcpy(out, (const void *)m, sizeof(*out));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) == s1 || tries > 1000)
+				return;
+		}
+		if (tries > 100)
+			usleep(10);
+	}
+}
+
+void sd_config_write(volatile struct sd_config *m, const struct sd_config *cfg)
+{
+	__u32 seq = __atomic_load_n(&m->seq, __ATOMIC_RELAXED) | 1;
+	__u64 word;
+	const size_t word_end = offsetof(struct sd_config, allow_mask) + sizeof(cfg->allow_mask);
+	const size_t seq_at = offsetof(struct sd_config, seq), seq_end = seq_at + sizeof(cfg->seq);
+
+	__atomic_store_n(&m->seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* state and allow_mask: one store, as the XDP program reads them */
+	memcpy(&word, &cfg->state, sizeof(word));
+	__atomic_store_n((volatile __u64 *)&m->state, word, __ATOMIC_RELAXED);
+	memcpy((char *)m + word_end, (const char *)cfg + word_end, seq_at - word_end);
+	memcpy((char *)m + seq_end, (const char *)cfg + seq_end, sizeof(*cfg) - seq_end);
+	__atomic_store_n(&m->seq, seq + 1, __ATOMIC_RELEASE);
+}
+
 int sd_config_get(int fd, struct sd_config *cfg)
 {
+	struct sd_config *m = config_map(fd);
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+	if (!m)         /* not mmapable: cannot happen with this build's maps */
+		return bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+	sd_config_read(m, cfg);
+	munmap(m, sizeof(*m));
+	return 0;
 }
 
 int sd_config_set(int fd, const struct sd_config *cfg)
 {
+	struct sd_config *m = config_map(fd);
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+	if (!m)
+		return bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+	sd_config_write(m, cfg);
+	munmap(m, sizeof(*m));
+	return 0;
+}
+
+/* One lock for every read-modify-write of the pinned state: flock on
+ * the pin directory itself (bpffs holds no regular files), as libxdp
+ * guards its dispatcher.  Held for milliseconds; a holder that dies
+ * releases it. */
+int sd_lock(void)
+{
+	int fd = open(sd_pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("cannot open %s to lock it: %s\n", sd_pin_dir, strerror(errno));
+		return err;
+	}
+	for (int tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			err = -errno;
+			pr_warn("cannot lock %s: %s\n", sd_pin_dir, strerror(errno));
+			close(fd);
+			return err;
+		}
+		if (tries == 10000) {   /* 10 s */
+			pr_warn("another sipdrain process has held the lock on %s for 10 s; "
+				"try again\n", sd_pin_dir);
+			close(fd);
+			return -EWOULDBLOCK;
+		}
+		usleep(1000);
+	}
+	return fd;
+}
+
+void sd_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);      /* releases the flock */
 }
 
 int sd_counters_get(int fd, struct sd_counters *sum)

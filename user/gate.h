@@ -41,9 +41,18 @@ int sd_meta_get(struct sd_meta *m);
 int sd_pin_all(struct sipdrain *skel, int prog_fd, int egress_fd);
 void sd_unpin_all(void);
 
-/* The one config entry and the summed per-CPU counters. */
+/* The one config entry (a consistent copy: seqlock over the mmapped
+ * value) and the summed per-CPU counters.  A read-modify-write holds
+ * sd_lock() from the read to the write. */
 int sd_config_get(int fd, struct sd_config *cfg);
 int sd_config_set(int fd, const struct sd_config *cfg);
+/* The same on a mapping the caller keeps (the responder, per batch). */
+void sd_config_read(const volatile struct sd_config *m, struct sd_config *out);
+void sd_config_write(volatile struct sd_config *m, const struct sd_config *cfg);
+/* The pin directory's lock (flock): an fd to give to sd_unlock, or
+ * -errno after one line. */
+int sd_lock(void);
+void sd_unlock(int fd);
 int sd_counters_get(int fd, struct sd_counters *sum);
 /* Packets the gate saw: the sum of the classes each packet lands in. */
 __u64 sd_counters_packets(const struct sd_counters *c);

@@ -165,6 +165,11 @@ size_t sd_metrics_render(char *p, size_t cap)
 	}
 	head(&b, "sipdrain_responder_up", "gauge", "1 when a responder is running");
 	out(&b, "sipdrain_responder_up %d\n", s.responder_alive);
+	head(&b, "sipdrain_known_peers", "gauge",
+	     "Sources the server answered within the peer window: 503s to them not limited per source");
+	out(&b, "sipdrain_known_peers %llu\n", (unsigned long long)s.known_peers);
+	head(&b, "sipdrain_peer_window_seconds", "gauge", "How long a source the server answered stays known (0: off)");
+	out(&b, "sipdrain_peer_window_seconds %.0f\n", s.cfg.peer_window_ns / 1e9);
 	head(&b, "sipdrain_interface_rx_queues", "gauge", "RX queues of each gated interface");
 	for (int i = 0; i < SD_MAX_IFACES; i++)
 		if (s.cfg.ifindex[i] && if_indextoname(s.cfg.ifindex[i], name))

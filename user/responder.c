@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
@@ -164,7 +165,7 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->xsks_fd = r->resp_fd = r->cfg_fd = r->extra_fd = -1;
+	r->xsks_fd = r->resp_fd = r->cfg_fd = r->att_fd = -1;
 	r->opts.reason = reason;
 	r->opts.server = server;
 	r->cfg_fd = sd_open_config();
@@ -172,7 +173,8 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 		return r->cfg_fd;
 	r->xsks_fd = sd_pinned_map_fd(SD_STR(SD_MAP_XSKS));
 	r->resp_fd = sd_pinned_map_fd(SD_STR(SD_MAP_RESPONDER));
-	if (r->xsks_fd < 0 || r->resp_fd < 0) {
+	r->att_fd = sd_pinned_map_fd(SD_STR(SD_MAP_ATTEMPTS));
+	if (r->xsks_fd < 0 || r->resp_fd < 0 || r->att_fd < 0) {
 		pr_warn("cannot open the pinned maps under %s (gate from an older sipdrain?)\n",
 			sd_pin_dir);
 		return -ENOENT;
@@ -258,15 +260,15 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	src.family = req.family;
 	memcpy(src.addr, req.saddr, 16);
 	src.port = req.sport;
-	r->opts.retry_after = r->cfg->retry_after;
-	if ((r->cfg->flags & SD_CF_RETRY_AUTO) && r->cfg->deadline_ns &&
-	    r->cfg->state == SD_DRAINING) {
+	r->opts.retry_after = r->now.retry_after;
+	if ((r->now.flags & SD_CF_RETRY_AUTO) && r->now.deadline_ns &&
+	    r->now.state == SD_DRAINING) {
 		/* come back when this node is gone: the seconds left */
-		__u64 now = now_ns(), dl = r->cfg->deadline_ns;
+		__u64 now = now_ns(), dl = r->now.deadline_ns;
 
 		r->opts.retry_after = dl > now ? (dl - now + 999999999ULL) / 1000000000ULL : 1;
 	}
-	jitter = r->cfg->retry_jitter;
+	jitter = r->now.retry_jitter;
 	if (jitter)
 		r->opts.retry_after += random() % (jitter + 1);
 	rc = sd_build_503((const char *)pkt + req.payload_off, req.payload_len, &src,
@@ -331,6 +333,8 @@ static __u32 service(struct sd_responder_ctx *r, struct sd_xsk *s)
 	n = xsk_ring_cons__peek(&s->rx, BATCH, &idx);
 	if (!n)
 		return 0;
+	/* state, Retry-After, deadline: one consistent copy per batch */
+	sd_config_read(r->cfg, &r->now);
 	for (__u32 i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&s->rx, idx + i);
 		__u64 addr = xsk_umem__add_offset_to_addr(d->addr);
@@ -369,23 +373,17 @@ static __u32 service(struct sd_responder_ctx *r, struct sd_xsk *s)
 
 int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms)
 {
-	struct pollfd pfd[SD_XSK_ENTRIES + 1];
-	int n, nfd = r->nsocks;
+	struct pollfd pfd[SD_XSK_ENTRIES];
+	int n;
 
 	for (int i = 0; i < r->nsocks; i++) {
 		pfd[i].fd = r->socks[i]->fd;
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	if (r->extra_fd >= 0) {
-		pfd[nfd].fd = r->extra_fd;
-		pfd[nfd].events = POLLIN;
-		pfd[nfd++].revents = 0;
-	}
-	n = poll(pfd, nfd, timeout_ms);
+	n = poll(pfd, r->nsocks, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	r->extra_ready = r->extra_fd >= 0 && (pfd[nfd - 1].revents & POLLIN);
 	n = 0;
 	for (int i = 0; i < r->nsocks; i++)     /* completions too, even without RX */
 		n += service(r, r->socks[i]);
@@ -397,8 +395,60 @@ int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms)
 	return n;
 }
 
+static void *serve(void *arg)
+{
+	struct sd_responder_ctx *r = arg;
+	__u64 last = 0;
+	sigset_t all;
+
+	/* signals are the control thread's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!r->stop) {
+		int n = sd_responder_poll(r, 100);
+		__u64 now = now_ns();
+
+		if (n < 0) {
+			r->error = n;
+			pr_warn("responder: poll: %s\n", strerror(-n));
+			break;
+		}
+		if (now - last >= 200000000ULL) {
+			sd_responder_tick(r);
+			last = now;
+		}
+	}
+	return NULL;
+}
+
+int sd_responder_start(struct sd_responder_ctx *r)
+{
+	int err;
+
+	r->stop = 0;
+	r->error = 0;
+	err = pthread_create(&r->thread, NULL, serve, r);
+	if (err) {
+		pr_warn("cannot start the responder thread: %s\n", strerror(err));
+		return -err;
+	}
+	pthread_setname_np(r->thread, "sipdrain-xsk");
+	r->running = true;
+	return 0;
+}
+
+void sd_responder_stop(struct sd_responder_ctx *r)
+{
+	if (!r->running)
+		return;
+	r->stop = 1;
+	pthread_join(r->thread, NULL);
+	r->running = false;
+}
+
 void sd_responder_close(struct sd_responder_ctx *r)
 {
+	sd_responder_stop(r);
 	for (int i = 0; i < r->nsocks; i++)
 		xsk_free(r->socks[i]);
 	r->nsocks = 0;
@@ -415,10 +465,12 @@ void sd_responder_close(struct sd_responder_ctx *r)
 		close(r->resp_fd);
 	if (r->xsks_fd >= 0)
 		close(r->xsks_fd);
+	if (r->att_fd >= 0)
+		close(r->att_fd);
 	if (r->cfg)
 		munmap((void *)r->cfg, sizeof(struct sd_config));
 	r->cfg = NULL;
 	if (r->cfg_fd >= 0)
 		close(r->cfg_fd);
-	r->resp_fd = r->xsks_fd = r->cfg_fd = -1;
+	r->resp_fd = r->xsks_fd = r->cfg_fd = r->att_fd = -1;
 }

@@ -4,6 +4,7 @@
 #ifndef SD_RESPONDER_H
 #define SD_RESPONDER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include "sipdrain_common.h"
 #include "sip_reply.h"
@@ -13,15 +14,19 @@ struct sd_xsk;
 struct sd_responder_ctx {
 	struct sd_xsk *socks[SD_XSK_ENTRIES];
 	int nsocks;
-	int xsks_fd, resp_fd, cfg_fd;
+	int xsks_fd, resp_fd, cfg_fd, att_fd;
 	const volatile struct sd_config *cfg;   /* the pinned config, mmapped */
+	struct sd_config now;           /* a consistent copy, taken per batch */
 	struct sd_responder *st;        /* SD_MAP_RESPONDER, mmapped */
 	struct sd_reply_opts opts;
 	bool zerocopy_any;
 	bool busy;                      /* another responder owns the state */
 	unsigned coalesce_us;           /* wait after a small batch (0: never) */
-	int extra_fd;                   /* polled too (metrics listener), -1: none */
-	bool extra_ready;               /* ... and readable after the last poll */
+	/* the data path's own thread (sd_responder_start) */
+	pthread_t thread;
+	bool running;
+	volatile int stop;
+	int error;                      /* -errno that ended the thread, 0 */
 };
 
 /* Open the pinned maps and bind sockets on every queue of every
@@ -33,6 +38,11 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason,
 int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms);
 /* Heartbeat (status and drain tell a live responder by it). */
 void sd_responder_tick(struct sd_responder_ctx *r);
+/* Serve in a thread of its own, with its heartbeat, until
+ * sd_responder_stop: nothing the control plane does (HTTP clients, a
+ * walk of the call table, a hook, a lock) delays a 503.  0 or -errno. */
+int sd_responder_start(struct sd_responder_ctx *r);
+void sd_responder_stop(struct sd_responder_ctx *r);
 /* Unbind (the XSKMAP entries go with the sockets: the gate falls back
  * to passing), mark the responder gone. */
 void sd_responder_close(struct sd_responder_ctx *r);

@@ -179,7 +179,29 @@ int sd_snapshot_take(struct sd_snapshot *s, bool dialogs)
 		}
 	}
 	s->have_dialogs = true;
+	fd = sd_pinned_map_fd(SD_STR(SD_MAP_PEERS));
+	if (fd >= 0) {
+		s->known_peers = sd_known_peers(fd, &s->cfg, s->mono_ns);
+		close(fd);
+	}
 	return 0;
+}
+
+__u64 sd_known_peers(int fd, const struct sd_config *cfg, __u64 now)
+{
+	struct sd_guard_key key, next, *prev = NULL;
+	struct sd_peer_state ps;
+	__u64 n = 0;
+
+	if (!cfg->peer_window_ns)
+		return 0;
+	for (__u32 i = 0; i < SD_PEERS_MAX && !bpf_map_get_next_key(fd, prev, &next); i++) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &ps) && now - ps.last_ns < cfg->peer_window_ns)
+			n++;
+	}
+	return n;
 }
 
 double sd_seconds_left(const struct sd_snapshot *s)

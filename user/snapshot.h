@@ -30,6 +30,7 @@ struct sd_snapshot {
 	struct sd_dialog_stats dlg;
 	bool responder_alive;
 	bool have_dialogs;
+	__u64 known_peers;              /* with dialogs: sources answered within the window */
 	__u64 mono_ns;                  /* CLOCK_MONOTONIC when taken */
 	double wall;                    /* CLOCK_REALTIME when taken, seconds */
 };
@@ -48,6 +49,8 @@ int sd_calls_sweep(int fd, const struct sd_config *cfg, __u32 max);
 /* Read the pinned maps; dialogs: walk the table too.  0 or -errno with
  * one line printed. */
 int sd_snapshot_take(struct sd_snapshot *s, bool dialogs);
+/* Entries of SD_MAP_PEERS (fd) answered within the peer window. */
+__u64 sd_known_peers(int fd, const struct sd_config *cfg, __u64 now);
 /* Seconds until the deadline (negative: past); 0 when there is none. */
 double sd_seconds_left(const struct sd_snapshot *s);
 /* Seconds the gate has watched this server. */

@@ -24,7 +24,7 @@ void sd_parse(const void *payload, size_t len, struct sd_result *r)
 	sd_scan_result(&s, r);
 }
 
-static int tester_open(struct sd_tester *t, bool record)
+static int tester_open(struct sd_tester *t, bool record, bool any_dst)
 {
 	int err;
 
@@ -33,6 +33,7 @@ static int tester_open(struct sd_tester *t, bool record)
 	t->skel = sd_gate_open(4096, record);
 	if (!t->skel)
 		return -ENOMEM;
+	t->skel->rodata->cfg_check_dst = !any_dst;
 	if (record) {
 		sd_gate_set_ports(t->skel, NULL, 0);    /* ports from t->cfg */
 	} else {
@@ -56,23 +57,41 @@ static int tester_open(struct sd_tester *t, bool record)
 	t->calls_fd = bpf_map__fd(t->skel->maps.sd_calls);
 	t->att_fd = bpf_map__fd(t->skel->maps.sd_attempts);
 	t->learn_fd = bpf_map__fd(t->skel->maps.sd_learning);
+	t->addrs_fd = bpf_map__fd(t->skel->maps.sd_addrs);
+	t->peers_fd = bpf_map__fd(t->skel->maps.sd_peers);
+	{
+		/* the server of sd_build_frame's test frames */
+		struct sd_addr_key k4 = { .family = 4, .addr = { 198, 18, 0, 2 } };
+		struct sd_addr_key k6 = { .family = 6, .addr = { 0x20, 0x01, 0, 2, [15] = 2 } };
+		__u32 local = SD_ADDR_LOCAL;
+
+		if (bpf_map_update_elem(t->addrs_fd, &k4, &local, BPF_ANY) ||
+		    bpf_map_update_elem(t->addrs_fd, &k6, &local, BPF_ANY))
+			return -errno;
+	}
 	t->cfg.nports = 1;
 	t->cfg.ports[0] = SD_DEFAULT_PORT;
 	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
 	t->cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
 	t->cfg.dialog_idle_ns = SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
 	t->cfg.min_watch_ns = SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
+	t->cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
 	return sd_tester_apply(t);
 }
 
 int sd_tester_open(struct sd_tester *t)
 {
-	return tester_open(t, true);
+	return tester_open(t, true, false);
+}
+
+int sd_tester_open_any_dst(struct sd_tester *t)
+{
+	return tester_open(t, true, true);
 }
 
 int sd_tester_open_plain(struct sd_tester *t)
 {
-	return tester_open(t, false);
+	return tester_open(t, false, false);
 }
 
 void sd_tester_close(struct sd_tester *t)
@@ -161,6 +180,22 @@ int sd_tester_reset(struct sd_tester *t)
 		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
 			key = next;
 			if (bpf_map_delete_elem(fd, &key))
+				err = -errno;
+		}
+	}
+	{
+		struct sd_guard_key pk, pn;
+
+		int guard_fd = bpf_map__fd(t->skel->maps.sd_guard);
+
+		while (!err && !bpf_map_get_next_key(t->peers_fd, NULL, &pn)) {
+			pk = pn;
+			if (bpf_map_delete_elem(t->peers_fd, &pk))
+				err = -errno;
+		}
+		while (!err && !bpf_map_get_next_key(guard_fd, NULL, &pn)) {
+			pk = pn;
+			if (bpf_map_delete_elem(guard_fd, &pk))
 				err = -errno;
 		}
 	}

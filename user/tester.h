@@ -12,10 +12,15 @@ struct sipdrain;
 struct sd_tester {
 	struct sipdrain *skel;
 	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, calls_fd, att_fd, learn_fd;
+	int addrs_fd, peers_fd;
 	struct sd_config cfg;
 };
 
+/* Test frames go to 198.18.0.2 / 2001:2::2, the server's addresses in
+ * sd_addrs. */
 int sd_tester_open(struct sd_tester *t);
+/* classify: captures of any server, whatever its address. */
+int sd_tester_open_any_dst(struct sd_tester *t);
 /* The same, as attach loads it (no verdict recorded, ports fixed at load
  * to 5060): for measurements, where sd_tester_run cannot read results. */
 int sd_tester_open_plain(struct sd_tester *t);
@@ -32,7 +37,7 @@ int sd_tester_run_out(struct sd_tester *t, const void *frame, size_t len,
 int sd_tester_run_egress(struct sd_tester *t, const void *frame, size_t len,
 			 struct sd_result *r);
 int sd_tester_counters(struct sd_tester *t, struct sd_counters *c);
-/* Empty the dialog tables and zero the counters. */
+/* Empty the dialog tables, known peers and guard, zero the counters. */
 int sd_tester_reset(struct sd_tester *t);
 
 /* The userspace reference parser: the same state machine as the XDP
