@@ -932,6 +932,17 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		cnt->tcp_passed++;
 		return -1;
 	}
+	/* not for the server, or from nobody who can receive the RST */
+	p->sport = bpf_ntohs(tcp->source);
+	i = addr_check(ctx, p);
+	if (i == ADDR_NOT_OURS) {
+		cnt->not_ours++;
+		return -1;
+	}
+	if (i == ADDR_BAD_SOURCE) {
+		cnt->bad_source++;
+		return XDP_DROP;
+	}
 	/* everything decided before the first write: a segment we leave to
 	 * the server must reach it untouched */
 	if (p->l3 == 4) {
@@ -971,6 +982,7 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		a = ip->saddr;
 		ip->saddr = ip->daddr;
 		ip->daddr = a;
+		ip->tos = 0;            /* no DSCP or ECN (CE) of the SYN's (xdp_synproxy) */
 		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*tcp));
 		ip->id = 0;
 		ip->frag_off = bpf_htons(0x4000);
@@ -994,6 +1006,8 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 		a = ip6->saddr;
 		ip6->saddr = ip6->daddr;
 		ip6->daddr = a;
+		/* version 6, traffic class 0 (no DSCP, no ECN), no flow label */
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
 		ip6->payload_len = bpf_htons(sizeof(*tcp));
 		ip6->hop_limit = 64;
 		ph.s = ip6->saddr;

@@ -1320,9 +1320,17 @@ static void test_tcp(void)
 		check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_PASS,
 		      "v%d: SYN while serving not passed", v6 ? 6 : 4);
 		set_state(SD_DRAINING, 0);
+		/* DSCP and ECN CE on the SYN: none on the RST */
+		if (v6)
+			in[14] = 0x6f, in[15] = 0xf0;
+		else
+			in[15] = 0xff;
 		on = sizeof(outf);
 		check(!sd_tester_run_out(&T, in, n, outf, &on, &r) && r.xdp_action == XDP_TX,
 		      "v%d: SYN while draining: action %u, want XDP_TX", v6 ? 6 : 4, r.xdp_action);
+		check(v6 ? outf[14] == 0x60 && (outf[15] & 0xf0) == 0 : outf[15] == 0,
+		      "v%d: the RST kept the SYN's TOS/traffic class (%02x %02x)", v6 ? 6 : 4,
+		      outf[14], outf[15]);
 		check(on == 14 + l3 + 20, "v%d: RST frame %zu bytes", v6 ? 6 : 4, on);
 		check(!memcmp(outf, in + 6, 6) && !memcmp(outf + 6, in, 6), "v%d: MACs not swapped",
 		      v6 ? 6 : 4);
@@ -1358,6 +1366,14 @@ static void test_tcp(void)
 		check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_TX,
 		      "v%d: SYN while offline not refused", v6 ? 6 : 4);
 	}
+	/* a SYN from an impossible source is dropped, one to another host passes */
+	set_state(SD_DRAINING, 0);
+	n = tcp_frame(in, 0, 0x02);
+	inet_pton(AF_INET, "224.0.0.5", in + 14 + 12);
+	check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_DROP, "SYN from multicast answered");
+	n = tcp_frame(in, 1, 0x02);
+	inet_pton(AF_INET6, "2001:2::77", in + 14 + 24);
+	check(!sd_tester_run(&T, in, n, &r) && r.xdp_action == XDP_PASS, "SYN to another host refused");
 	/* another TCP port is not ours */
 	T.cfg.tcp_ports[0] = 5061;
 	set_state(SD_DRAINING, 0);

@@ -21,3 +21,13 @@ def ipv4_udp(src, dst, sport, dport, payload):
     udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
     c = csum(pseudo + udp) or 0xffff
     return ip + udp[:6] + struct.pack("!H", c) + udp[8:]
+
+def ipv6_udp(src, dst, sport, dport, payload):
+    """An IPv6 header (hop limit 64) and a UDP datagram with its checksum."""
+    s, d = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    udp_len = 8 + len(payload)
+    ip = struct.pack("!IHBB", 0x60000000, udp_len, 17, 64) + s + d
+    pseudo = s + d + struct.pack("!IxxxB", udp_len, 17)
+    udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+    c = csum(pseudo + udp) or 0xffff
+    return ip + udp[:6] + struct.pack("!H", c) + udp[8:]

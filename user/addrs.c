@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -57,7 +58,22 @@ int sd_addrs_sync(int fd)
 	w.n = 0;
 	for (i = ifa; i; i = i->ifa_next) {
 		add(&w, i->ifa_addr, SD_ADDR_LOCAL);
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && (i->ifa_flags & IFF_BROADCAST))
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
+			continue;
+		/* the subnet's broadcast address, whether or not the address
+		 * was given one (`ip addr add` sets none without brd): a
+		 * sender never has it */
+		{
+			struct sockaddr_in b = *(const struct sockaddr_in *)i->ifa_addr;
+			__u32 mask = ((const struct sockaddr_in *)i->ifa_netmask)->sin_addr.s_addr;
+
+			if (ntohl(~mask) >= 3) {        /* /30 and wider: /31, /32 have none */
+				b.sin_addr.s_addr |= ~mask;
+				add(&w, (const struct sockaddr *)&b, SD_ADDR_BROADCAST);
+			}
+		}
+		if ((i->ifa_flags & IFF_BROADCAST) && i->ifa_broadaddr &&
+		    ((const struct sockaddr_in *)i->ifa_broadaddr)->sin_addr.s_addr)
 			add(&w, i->ifa_broadaddr, SD_ADDR_BROADCAST);
 	}
 	freeifaddrs(ifa);
