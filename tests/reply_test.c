@@ -1,24 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the 503 builder (user/sip_reply.c): Via copying (order,
- * compact, folded, comma lists), rport/received, tag determinism, no
- * reply to malformed input, the size bound; and over the whole corpus:
- * every request either gets a well-formed 503 for the same dialog or a
- * stated reason for none.
+ * Unit tests of the 503 builder (user/sip_reply.c): Via lines copied as
+ * received (names, comma lists, order, folds), the top Via rewritten
+ * (rport, received), where the reply goes (RFC 3261 18.2.2, RFC 3581,
+ * maddr), tag determinism, no reply to malformed input, the size bound
+ * and the option bound that keeps well-formed requests within it, the
+ * reply frame's TOS/traffic class; and over the whole corpus: every
+ * request either gets a well-formed 503 for the same dialog or a stated
+ * reason for none.
  *
  * usage: reply_test SHARED_TESTDATA_DIR OWN_DATA_DIR
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "gate.h"
+#include "packet.h"
 #include "sip_reply.h"
 #include "sip_scan.h"
 #include "tester.h"
@@ -44,16 +49,64 @@ static struct sd_peer v6(const char *ip, __u16 port)
 static const struct sd_reply_opts dflt = { .retry_after = 120 };
 static char out[70000];
 static size_t outlen;
+static struct sd_peer dst;      /* where the last reply goes */
 
 static enum sd_reply_outcome build(const char *req, const struct sd_peer *src,
 				   const struct sd_reply_opts *o)
 {
 	int m;
 	enum sd_reply_outcome rc = sd_build_503(req, strlen(req), src, o, out, sizeof(out) - 1,
-						&outlen, &m);
+						&outlen, &dst, &m);
 
 	out[rc == SD_R_OK ? outlen : 0] = 0;
 	return rc;
+}
+
+/* The last reply goes to this address and port. */
+static int dst_is(const struct sd_peer *want, __u16 port)
+{
+	return dst.family == want->family && dst.port == port &&
+	       !memcmp(dst.addr, want->addr, want->family == AF_INET ? 4 : 16);
+}
+
+/* Occurrences of s in the last reply. */
+static int count(const char *s)
+{
+	int n = 0;
+
+	for (const char *p = out; (p = strstr(p, s)); p++)
+		n++;
+	return n;
+}
+
+/* Header lines named `full` or `compact` (any case, white space before
+ * the colon) in the header section of m[0..len); the start line and
+ * continuation lines are not header lines. */
+static int count_headers(const char *m, size_t len, const char *full, char compact)
+{
+	size_t i = 0, fl = strlen(full);
+	int n = 0;
+
+	while (i < len && (m[i] == '\r' || m[i] == '\n'))
+		i++;
+	while (i < len && m[i] != '\n')
+		i++;
+	for (i++; i < len && m[i] != '\r' && m[i] != '\n'; i++) {
+		size_t j = i;
+
+		if (m[i] != ' ' && m[i] != '\t') {
+			if (len - i > fl && !strncasecmp(m + i, full, fl))
+				j = i + fl;
+			else if ((m[i] | 0x20) == compact)
+				j = i + 1;
+			while (j > i && j < len && (m[j] == ' ' || m[j] == '\t'))
+				j++;
+			n += j > i && j < len && m[j] == ':';
+		}
+		while (i < len && m[i] != '\n')
+			i++;
+	}
+	return n;
 }
 
 /* The reply contains this exact line (CRLF-terminated). */
@@ -73,49 +126,179 @@ static int has_line(const char *line)
 static void test_vias(void)
 {
 	struct sd_peer src = v4("198.18.0.1", 5070);
-	const char *p, *q, *r;
+	const char *p, *q;
 
+	cur_test = "vias";
+	/* each Via line stays one line: name as written (compact too),
+	 * comma list kept, the fold read as one SP; only the top value
+	 * rewritten, the rest of its line copied after it */
 	check(build(REQ("v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1 ,\r\n SIP/2.0/TCP b.example.com;branch=z9hG4bK2\r\n"
 			"Via: SIP/2.0/UDP 198.18.0.9:5060;branch=z9hG4bK3\r\n", "<sip:b@198.18.0.2>"),
 		    &src, &dflt) == SD_R_OK, "compact/folded/comma Via: no reply");
-	p = strstr(out, "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1;received=198.18.0.1\r\n");
-	q = strstr(out, "Via: SIP/2.0/TCP b.example.com;branch=z9hG4bK2\r\n");
-	r = strstr(out, "Via: SIP/2.0/UDP 198.18.0.9:5060;branch=z9hG4bK3\r\n");
-	check(p && q && r && p < q && q < r, "Via values not copied in order:\n%s", out);
-	check(!strstr(out, "v: "), "compact Via name copied as such");
+	p = strstr(out, "\r\nv: SIP/2.0/UDP a.example.com;branch=z9hG4bK1;received=198.18.0.1 , "
+		   "SIP/2.0/TCP b.example.com;branch=z9hG4bK2\r\n");
+	q = strstr(out, "\r\nVia: SIP/2.0/UDP 198.18.0.9:5060;branch=z9hG4bK3\r\n");
+	check(p && q && p < q, "Via lines not copied as received, in order:\n%s", out);
+	check(count_headers(out, outlen, "via", 'v') == 2, "Via lines split or merged:\n%s", out);
 
-	/* rport: filled with the source port, received always added */
-	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKr;rport\r\n", "<sip:b@x>"), &src, &dflt);
-	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKr;rport=5070;received=198.18.0.1"),
-	      "rport not filled:\n%s", out);
-	/* rport in the middle, other source port (NAT) */
-	{
-		struct sd_peer nat = v4("198.18.7.7", 40001);
+	/* names in any case, white space before the colon dropped, no SP
+	 * added where the request had none; Via lines between other
+	 * headers keep their order */
+	build("INVITE sip:b@x SIP/2.0\r\nVIA:SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKa\r\n"
+	      "f: <sip:a@x>;tag=1\r\nvIa  :  SIP/2.0/UDP h2;branch=z9hG4bKb, SIP/2.0/UDP h3;branch=z9hG4bKc\r\n"
+	      "t:<sip:b@x>\r\ni: names@x\r\nv: SIP/2.0/UDP h4;branch=z9hG4bKd\r\nCSeq: 1 INVITE\r\n\r\n", &src, &dflt);
+	p = strstr(out, "\r\nVIA:SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKa\r\n");
+	q = strstr(out, "\r\nvIa: SIP/2.0/UDP h2;branch=z9hG4bKb, SIP/2.0/UDP h3;branch=z9hG4bKc\r\n");
+	check(p && q && p < q && strstr(q, "\r\nv: SIP/2.0/UDP h4;branch=z9hG4bKd\r\n"),
+	      "Via names/order not as received:\n%s", out);
+	/* From, To and Call-ID keep their compact names: nothing grows */
+	check(has_line("f: <sip:a@x>;tag=1") && strstr(out, "\r\nt:<sip:b@x>;tag=" SD_TAG_PREFIX) &&
+	      has_line("i: names@x"), "compact From/To/Call-ID not kept:\n%s", out);
 
-		build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;rport;branch=z9hG4bKn\r\n", "<sip:b@x>"), &nat, &dflt);
-		check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;rport=40001;branch=z9hG4bKn;received=198.18.7.7"),
-		      "rport behind NAT:\n%s", out);
-	}
 	/* sent-by equal to the source: nothing added */
 	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKs\r\n", "<sip:b@x>"), &src, &dflt);
 	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKs"), "same host changed:\n%s", out);
-	/* rport with a value already: left alone */
-	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKv;rport=1234\r\n", "<sip:b@x>"), &src, &dflt);
-	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKv;rport=1234"), "rport=value changed:\n%s", out);
-	/* IPv6 sent-by, same and different source */
-	{
-		struct sd_peer s6 = v6("2001:2::1", 5070), o6 = v6("2001:2::9", 5070);
-
-		build(REQ("Via: SIP/2.0/UDP [2001:2::1]:5070;branch=z9hG4bK6\r\n", "<sip:b@x>"), &s6, &dflt);
-		check(has_line("Via: SIP/2.0/UDP [2001:2::1]:5070;branch=z9hG4bK6"), "IPv6 same host:\n%s", out);
-		build(REQ("Via: SIP/2.0/UDP [2001:2::1]:5070;branch=z9hG4bK6\r\n", "<sip:b@x>"), &o6, &dflt);
-		check(has_line("Via: SIP/2.0/UDP [2001:2::1]:5070;branch=z9hG4bK6;received=2001:2::9"),
-		      "IPv6 received:\n%s", out);
-	}
 	/* LWS around '/' and a folded sent-by (RFC 4475 wsinv) */
 	build(REQ("Via  : SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw\r\n", "<sip:b@x>"), &src, &dflt);
 	check(has_line("Via: SIP  /   2.0 /UDP 192.0.2.2;branch=390skdjuw;received=198.18.0.1"),
 	      "folded top Via:\n%s", out);
+	/* a quoted comma is no value boundary: received goes after the
+	 * whole top value */
+	build(REQ("Via: SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bKq, SIP/2.0/UDP h2\r\n", "<sip:b@x>"), &src, &dflt);
+	check(has_line("Via: SIP/2.0/UDP h;x=\"a,b\";branch=z9hG4bKq;received=198.18.0.1, SIP/2.0/UDP h2"),
+	      "quoted comma:\n%s", out);
+}
+
+/* 64 Via values in comma lists: answered within the bound, every value
+ * in its order, one reply line per request line. */
+static void test_many_vias(void)
+{
+	struct sd_peer src = v4("198.18.0.1", 5070);
+	static char req[8192];
+	size_t n = 0, len;
+	const char *p = out;
+	int ok = 1;
+
+	cur_test = "64 vias";
+	n += snprintf(req + n, sizeof(req) - n, "INVITE sip:b@198.18.0.2 SIP/2.0\r\n");
+	for (int l = 0; l < 8; l++) {
+		n += snprintf(req + n, sizeof(req) - n, l % 2 ? "v: " : "Via: ");
+		for (int k = 0; k < 8; k++)
+			n += snprintf(req + n, sizeof(req) - n, "%sSIP/2.0/UDP 198.18.1.%d:5060;branch=z9hG4bK-%02d",
+				      !k ? "" : k == 4 ? ",\r\n " : ",", l * 8 + k, l * 8 + k);
+		n += snprintf(req + n, sizeof(req) - n, "\r\n");
+	}
+	n += snprintf(req + n, sizeof(req) - n, "From: <sip:a@198.18.0.1>;tag=f1\r\nTo: <sip:b@198.18.0.2>\r\n"
+		      "Call-ID: many@198.18.0.1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		      "Content-Length: 0\r\n\r\n");
+	len = strlen(req);
+	check(build(req, &src, &dflt) == SD_R_OK, "64 Via values: no reply");
+	check(outlen <= len + SD_REPLY_MAX_GROWTH, "64 Via values: reply %zu bytes for %zu", outlen, len);
+	check(count_headers(out, outlen, "via", 'v') == 8 && count_headers(req, len, "via", 'v') == 8,
+	      "64 Via values: %d Via lines for 8:\n%s", count_headers(out, outlen, "via", 'v'), out);
+	for (int k = 0; k < 64 && ok; k++) {
+		char b[32];
+
+		snprintf(b, sizeof(b), "branch=z9hG4bK-%02d", k);
+		ok = (p = strstr(p, b)) != NULL;
+	}
+	check(ok && count("branch=") == 64, "64 Via values: not all there in order:\n%s", out);
+	check(strstr(out, "\r\nVia: SIP/2.0/UDP 198.18.1.0:5060;branch=z9hG4bK-00;received=198.18.0.1,"
+			  "SIP/2.0/UDP 198.18.1.1:5060;branch=z9hG4bK-01,") != NULL,
+	      "64 Via values: top line:\n%s", out);
+}
+
+/* Where the reply goes and what the top Via says about it (RFC 3261
+ * 18.2.1/18.2.2, RFC 3581 4). */
+static void test_dest(void)
+{
+	struct sd_peer nat = v4("198.18.7.7", 40001), s6 = v6("2001:2::9", 40001), a;
+
+	cur_test = "destination";
+	/* rport without value: the source port, in the Via and as dst */
+	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;rport;branch=z9hG4bKn\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK, "rport: no reply");
+	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;rport=40001;branch=z9hG4bKn;received=198.18.7.7"),
+	      "rport not filled:\n%s", out);
+	check(dst_is(&nat, 40001), "rport: reply not to the source port (%u)", dst.port);
+	/* rport last, sent-by the source itself: received added anyway */
+	a = v4("198.18.0.1", 5070);
+	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKr;rport\r\n", "<sip:b@x>"), &a, &dflt);
+	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKr;rport=5070;received=198.18.0.1"),
+	      "rport last:\n%s", out);
+	/* rport with a value: replaced by the source port */
+	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKv;rport=1234\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK, "rport=value: no reply");
+	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKv;rport=40001;received=198.18.7.7") &&
+	      !strstr(out, "1234"), "rport=value not replaced:\n%s", out);
+	check(dst_is(&nat, 40001), "rport=value: reply to port %u", dst.port);
+	/* no rport, a sent-by port: the source address, that port */
+	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKp\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK, "sent-by port: no reply");
+	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKp;received=198.18.7.7"),
+	      "sent-by port, other source: received not added:\n%s", out);
+	check(dst_is(&nat, 5070), "sent-by port: reply to port %u", dst.port);
+	/* no rport, no sent-by port: 5060 */
+	check(build(REQ("Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK5\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK && dst_is(&nat, 5060),
+	      "no sent-by port: reply to port %u, not 5060", dst.port);
+	/* maddr equal to the source: answered, to the sent-by port (or
+	 * 5060) even with rport, whose value is filled all the same */
+	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;maddr=198.18.7.7;rport;branch=z9hG4bKm\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK, "maddr = source: no reply");
+	check(dst_is(&nat, 5070) &&
+	      has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;maddr=198.18.7.7;rport=40001;branch=z9hG4bKm;received=198.18.7.7"),
+	      "maddr = source: port %u\n%s", dst.port, out);
+	check(build(REQ("Via: SIP/2.0/UDP h;maddr=198.18.7.7;branch=z9hG4bKm\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK && dst_is(&nat, 5060), "maddr = source, no port: port %u", dst.port);
+	check(build(REQ("Via: SIP/2.0/UDP [2001:2::1];maddr=[2001:2::9];branch=z9hG4bKm\r\n", "<sip:b@x>"),
+		    &s6, &dflt) == SD_R_OK && dst_is(&s6, 5060), "IPv6 maddr = source: not answered to 5060");
+	/* maddr elsewhere: left to the server */
+	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;maddr=239.255.255.1;branch=z9hG4bKe\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_MADDR, "maddr elsewhere answered");
+	check(sd_reply_outcome_passes(SD_R_MADDR) && dst.port == 0 && dst.family == 0,
+	      "maddr elsewhere: not fail-open, or a destination given");
+	check(build(REQ("Via: SIP/2.0/UDP h;branch=z9hG4bKe;MADDR=proxy.example.com\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_MADDR, "maddr host name answered");
+	/* an existing received: replaced in place by the source, once */
+	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;received=10.0.0.1;branch=z9hG4bKx\r\n", "<sip:b@x>"),
+		    &nat, &dflt) == SD_R_OK, "received: no reply");
+	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;received=198.18.7.7;branch=z9hG4bKx") &&
+	      count("received=") == 1, "received not replaced once:\n%s", out);
+	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;rport;received = [2001:db8::1] ;branch=z9hG4bKy;received=10.0.0.2\r\n",
+		  "<sip:b@x>"), &nat, &dflt);
+	check(has_line("Via: SIP/2.0/UDP 198.18.0.1:5070;rport=40001;received=198.18.7.7 ;branch=z9hG4bKy") &&
+	      count("received") == 1 && dst_is(&nat, 40001), "two received, rport:\n%s", out);
+	/* ... even when the sent-by is the source (no received needed) */
+	build(REQ("Via: SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKz;received=192.0.2.1\r\n", "<sip:b@x>"), &nat, &dflt);
+	check(has_line("Via: SIP/2.0/UDP 198.18.7.7:5070;branch=z9hG4bKz;received=198.18.7.7") &&
+	      count("received=") == 1, "stale received kept:\n%s", out);
+	/* IPv6 source: received is the bare address (RFC 3261 grammar,
+	 * RFC 5118 4.5) */
+	check(build(REQ("Via: SIP/2.0/UDP [2001:2::1]:5070;rport;branch=z9hG4bK6\r\n", "<sip:b@x>"),
+		    &s6, &dflt) == SD_R_OK, "IPv6 rport: no reply");
+	check(has_line("Via: SIP/2.0/UDP [2001:2::1]:5070;rport=40001;branch=z9hG4bK6;received=2001:2::9") &&
+	      dst_is(&s6, 40001), "IPv6 rport: port %u\n%s", dst.port, out);
+	check(build(REQ("Via: SIP/2.0/UDP [2001:2::1]:5070;branch=z9hG4bK6\r\n", "<sip:b@x>"),
+		    &s6, &dflt) == SD_R_OK, "IPv6 no rport: no reply");
+	check(has_line("Via: SIP/2.0/UDP [2001:2::1]:5070;branch=z9hG4bK6;received=2001:2::9") &&
+	      dst_is(&s6, 5070), "IPv6 no rport: port %u\n%s", dst.port, out);
+	a = v6("2001:2::1", 5070);
+	build(REQ("Via: SIP/2.0/UDP [2001:2::1];branch=z9hG4bK6\r\n", "<sip:b@x>"), &a, &dflt);
+	check(has_line("Via: SIP/2.0/UDP [2001:2::1];branch=z9hG4bK6") && dst_is(&a, 5060),
+	      "IPv6 same host:\n%s", out);
+	/* no port to answer to: a sent-by port that is none, rport from 0 */
+	check(build(REQ("Via: SIP/2.0/UDP h:0;branch=z9hG4bK0\r\n", "<sip:b@x>"), &nat, &dflt) == SD_R_BAD_VIA,
+	      "sent-by port 0 answered");
+	check(build(REQ("Via: SIP/2.0/UDP h:65536;branch=z9hG4bK0\r\n", "<sip:b@x>"), &nat, &dflt) == SD_R_BAD_VIA,
+	      "sent-by port 65536 answered");
+	check(build(REQ("Via: SIP/2.0/UDP h:;branch=z9hG4bK0\r\n", "<sip:b@x>"), &nat, &dflt) == SD_R_BAD_VIA,
+	      "empty sent-by port answered");
+	a = v4("198.18.7.7", 0);
+	check(build(REQ("Via: SIP/2.0/UDP h;rport;branch=z9hG4bK0\r\n", "<sip:b@x>"), &a, &dflt) == SD_R_BAD_VIA,
+	      "rport from source port 0 answered");
+	check(build(REQ("Via: SIP/2.0/UDP h : 65535;branch=z9hG4bK0\r\n", "<sip:b@x>"), &a, &dflt) == SD_R_OK &&
+	      dst_is(&a, 65535), "sent-by port 65535 (LWS around the colon): port %u", dst.port);
 }
 
 static void test_to_tag(void)
@@ -125,6 +308,7 @@ static void test_to_tag(void)
 	char *t;
 	struct sd_result r;
 
+	cur_test = "to tag";
 	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKt\r\n", "\"Bob\" <sip:b@198.18.0.2>"), &src, &dflt);
 	t = strstr(out, "\r\nTo: \"Bob\" <sip:b@198.18.0.2>;tag=" SD_TAG_PREFIX);
 	check(t != NULL, "no sipdrain tag added:\n%s", out);
@@ -158,13 +342,14 @@ static void test_to_tag(void)
 	build("OPTIONS sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKf\r\n"
 	      "From: <sip:a@x>\r\n  ;tag=ff\r\nTo:\r\n <sip:b@x>\r\ni: fold@x\r\nCSeq: 1 OPTIONS\r\n\r\n", &src, &dflt);
 	check(has_line("From: <sip:a@x> ;tag=ff") && strstr(out, "\r\nTo: <sip:b@x>;tag=" SD_TAG_PREFIX) &&
-	      has_line("Call-ID: fold@x"), "folded values:\n%s", out);
+	      has_line("i: fold@x"), "folded values:\n%s", out);
 }
 
 static void test_refusals(void)
 {
 	struct sd_peer src = v4("198.18.0.1", 5070);
-	const struct {
+
+	cur_test = "refusals";	const struct {
 		const char *what, *msg;
 		enum sd_reply_outcome want;
 	} c[] = {
@@ -187,8 +372,10 @@ static void test_refusals(void)
 
 		check(rc == c[i].want, "%s: outcome '%s', want '%s'", c[i].what,
 		      sd_reply_outcome_text[rc], sd_reply_outcome_text[c[i].want]);
+		check(!sd_reply_outcome_passes(rc), "%s: malformed, yet passed to the server", c[i].what);
 	}
-	/* the size bound: never more than 256 bytes above the request */
+	/* the size bound: never more than 256 bytes above the request,
+	 * even with options run would refuse */
 	{
 		struct sd_reply_opts big = { .retry_after = 1, .reason =
 			"a reason long enough to push this reply more than two hundred and fifty six bytes"
@@ -198,6 +385,129 @@ static void test_refusals(void)
 		check(build(small, &src, &big) == SD_R_TOO_BIG, "size bound not enforced");
 		check(build(small, &src, &dflt) == SD_R_OK && outlen <= strlen(small) + SD_REPLY_MAX_GROWTH,
 		      "small request: no reply or too big (%zu for %zu)", outlen, strlen(small));
+	}
+}
+
+/* The option bound: sd_reply_worst_growth() is what a reply can add to
+ * a well-formed request; requests outside RFC 3261 syntax may still
+ * exceed the bound and are left to the server. */
+static void test_bound(void)
+{
+	struct sd_reply_opts none = { 0 }, both = { 0 };
+	/* the largest address text inet_ntop writes for IPv6 (39 of the 45
+	 * INET6_ADDRSTRLEN allows) and the largest port and Retry-After */
+	struct sd_peer far = v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535);
+	struct sd_reply_opts worst = { .retry_after = UINT_MAX };
+	static char req[16384], room_text[300];
+	size_t w0, room, n, len;
+
+	cur_test = "bound";
+	w0 = sd_reply_worst_growth(&none);
+	/* 18 status line, 6 rport, 10 + 45 received, 29 tag, 25
+	 * Retry-After, 19 Content-Length */
+	check(w0 == 152, "worst growth without options %zu, want 152", w0);
+	both.reason = both.server = "";
+	room = SD_REPLY_MAX_GROWTH - sd_reply_worst_growth(&both);
+	check(room == 63, "room for reason + server %zu, want 63", room);
+	memset(room_text, 'x', room + 1);
+	both.reason = room_text + 1;            /* room characters */
+	check(sd_reply_worst_growth(&both) == SD_REPLY_MAX_GROWTH, "full texts: %zu",
+	      sd_reply_worst_growth(&both));
+	both.reason = room_text;                /* one more */
+	check(sd_reply_worst_growth(&both) == SD_REPLY_MAX_GROWTH + 1, "one more: %zu",
+	      sd_reply_worst_growth(&both));
+
+	/* the tightest request: the shortest start line, one-character
+	 * values, no SP after the colons, rport without value.  With the
+	 * largest texts allowed it grows by the bound less the 6 bytes the
+	 * 45-character address text allowed for does not take. */
+	worst.reason = room_text + 1 + 20;
+	worst.server = room_text + 1 + room - 20;
+	check(sd_reply_worst_growth(&worst) == SD_REPLY_MAX_GROWTH, "worst options: %zu",
+	      sd_reply_worst_growth(&worst));
+	strcpy(req, "M a:b SIP/2.0\r\nv:SIP/2.0/UDP h;rport\r\nf:a\r\nt:b\r\ni:c\r\nCSeq:1 M\r\n\r\n");
+	len = strlen(req);
+	check(build(req, &far, &worst) == SD_R_OK, "tightest request not answered");
+	check(outlen == len + SD_REPLY_MAX_GROWTH - 6, "tightest request: reply %zu for %zu, want +%d:\n%s",
+	      outlen, len, SD_REPLY_MAX_GROWTH - 6, out);
+
+	/* bare-LF line ends (outside RFC 3261): one CR more per copied
+	 * line, no bound; 200 Via lines are beyond the slack: too big,
+	 * handed to the server */
+	n = snprintf(req, sizeof(req), "OPTIONS sip:b SIP/2.0\nf: <sip:a>;tag=1\nt: <sip:b>\ni: lf@x\nCSeq: 1 OPTIONS\n");
+	for (int k = 0; k < 200; k++)
+		n += snprintf(req + n, sizeof(req) - n, "v: SIP/2.0/UDP h%d\n", k % 10);
+	snprintf(req + n, sizeof(req) - n, "\n");
+	{
+		enum sd_reply_outcome rc = build(req, &far, &dflt);
+
+		check(rc == SD_R_TOO_BIG && sd_reply_outcome_passes(rc),
+		      "bare-LF request with 200 Via lines: '%s', want too big and passed",
+		      sd_reply_outcome_text[rc]);
+	}
+	/* the same request with CRLF line ends is answered */
+	n = snprintf(req, sizeof(req), "OPTIONS sip:b SIP/2.0\r\nf: <sip:a>;tag=1\r\nt: <sip:b>\r\ni: lf@x\r\nCSeq: 1 OPTIONS\r\n");
+	for (int k = 0; k < 200; k++)
+		n += snprintf(req + n, sizeof(req) - n, "v: SIP/2.0/UDP h%d\r\n", k % 10);
+	snprintf(req + n, sizeof(req) - n, "\r\n");
+	check(build(req, &far, &dflt) == SD_R_OK && outlen <= strlen(req) + SD_REPLY_MAX_GROWTH,
+	      "CRLF request with 200 Via lines: not answered within the bound");
+
+	/* only what a well-formed request can meet passes */
+	for (int rc = 0; rc < SD_R_MAX; rc++)
+		check(sd_reply_outcome_passes(rc) == (rc == SD_R_TOO_BIG || rc == SD_R_MADDR),
+		      "'%s' passes: %d", sd_reply_outcome_text[rc], sd_reply_outcome_passes(rc));
+}
+
+/* The reply frame: addresses and ports swapped, TOS / traffic class
+ * (DSCP and ECN, CE included) 0, IPv4 header checksum valid. */
+static void test_frames(void)
+{
+	static const char payload[] = "SIP/2.0 503 Service Unavailable\r\n\r\n";
+	static __u8 f[2048], g[2048];
+
+	cur_test = "frames";
+	for (int v6f = 0; v6f < 2; v6f++) {
+		struct sd_udp_frame h = {
+			.dst_mac = { 0x02, 0, 0, 0, 0, 2 },
+			.src_mac = { 0x02, 0, 0, 0, 0, 1 },
+			.nvlan = 1, .vlan = { 0x81, 0x00, 0x00, 200 },
+			.family = v6f ? AF_INET6 : AF_INET,
+			.sport = 5070, .dport = 5060,
+		}, req, rep, back;
+		const char *fam = v6f ? "IPv6" : "IPv4";
+		size_t l2 = 18, n, m;
+		__u8 *ip = g + l2;
+
+		inet_pton(h.family, v6f ? "2001:2::1" : "198.18.0.1", h.saddr);
+		inet_pton(h.family, v6f ? "2001:2::2" : "198.18.0.2", h.daddr);
+		/* a traffic class that is not its own mirror: the nibbles in
+		 * their places */
+		h.tos = 0xa5;
+		n = sd_udp_frame_write(f, sizeof(f), &h, payload, sizeof(payload) - 1);
+		check(n && (v6f ? f[l2] == 0x6a && (f[l2 + 1] & 0xf0) == 0x50 : f[l2 + 1] == 0xa5),
+		      "%s: TOS 0xa5 written as %02x %02x", fam, f[l2], f[l2 + 1]);
+		check(!sd_udp_frame_parse(f, n, &req) && req.tos == 0xa5, "%s: TOS 0xa5 read as %02x",
+		      fam, req.tos);
+		h.tos = 0xff;                   /* DSCP 63, ECN CE */
+		n = sd_udp_frame_write(f, sizeof(f), &h, payload, sizeof(payload) - 1);
+		check(!sd_udp_frame_parse(f, n, &req) && req.tos == 0xff, "%s: TOS 0xff read as %02x",
+		      fam, req.tos);
+		sd_udp_frame_reverse(&req, &rep);
+		check(rep.tos == 0 && rep.sport == 5060 && rep.dport == 5070 &&
+		      !memcmp(rep.daddr, h.saddr, 16) && !memcmp(rep.dst_mac, h.src_mac, 6),
+		      "%s: reversed headers (tos %02x)", fam, rep.tos);
+		m = sd_udp_frame_write(g, sizeof(g), &rep, payload, sizeof(payload) - 1);
+		check(m == n, "%s: reply frame %zu bytes for %zu", fam, m, n);
+		if (v6f) {
+			check(ip[0] == 0x60 && (ip[1] & 0xf0) == 0, "IPv6: traffic class %x%x in the reply",
+			      ip[0] & 0xf, ip[1] >> 4);
+		} else {
+			check(ip[0] == 0x45 && ip[1] == 0, "IPv4: TOS %02x in the reply", ip[1]);
+			check(sd_csum_fold(sd_csum_add(0, ip, 20)) == 0, "IPv4: header checksum invalid");
+		}
+		check(!sd_udp_frame_parse(g, m, &back) && back.tos == 0 && back.sport == 5060 &&
+		      back.payload_len == sizeof(payload) - 1, "%s: reply frame does not read back", fam);
 	}
 }
 
@@ -232,12 +542,13 @@ static int corpus_dir(const char *dir, const char *suffix)
 		len = fread(msg, 1, sizeof(msg), f);
 		fclose(f);
 		n++;
-		rc = sd_build_503(msg, len, &src, &dflt, out, sizeof(out), &outlen, &m);
+		rc = sd_build_503(msg, len, &src, &dflt, out, sizeof(out), &outlen, &dst, &m);
 		sd_parse(msg, len, &rq);
 		if (rc != SD_R_OK) {
 			check(rq.kind != SD_K_REQUEST || rq.method == SD_M_ACK || !(rq.flags & SD_F_CALLID) ||
 			      rc == SD_R_NO_VIA || rc == SD_R_NO_FROM || rc == SD_R_NO_TO ||
 			      rc == SD_R_NO_CSEQ || rc == SD_R_BAD_VIA || rc == SD_R_BAD_TO ||
+			      rc == SD_R_MADDR ||
 			      (rc == SD_R_UNTERMINATED && !memmem(msg, len, "\r\n\r\n", 4) &&
 			       !memmem(msg, len, "\n\n", 2)),
 			      "%s: a readable request got no reply (%s)", de->d_name, sd_reply_outcome_text[rc]);
@@ -246,7 +557,12 @@ static int corpus_dir(const char *dir, const char *suffix)
 		answered++;
 		memcpy(first, out, outlen);
 		firstlen = outlen;
-		rc2 = sd_build_503(msg, len, &src, &dflt, out, sizeof(out), &outlen, &m);
+		check(dst.family == AF_INET && dst.port && !memcmp(dst.addr, src.addr, 4),
+		      "%s: reply not to the source address, or to port 0", de->d_name);
+		check(count_headers(out, outlen, "via", 'v') == count_headers(msg, len, "via", 'v'),
+		      "%s: %d Via lines in the reply for %d", de->d_name,
+		      count_headers(out, outlen, "via", 'v'), count_headers(msg, len, "via", 'v'));
+		rc2 = sd_build_503(msg, len, &src, &dflt, out, sizeof(out), &outlen, &dst, &m);
 		check(rc2 == SD_R_OK && outlen == firstlen && !memcmp(out, first, outlen),
 		      "%s: two builds differ", de->d_name);
 		check(rq.kind == SD_K_REQUEST, "%s: answered a %s", de->d_name, sd_kind_names[rq.kind]);
@@ -287,8 +603,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	test_vias();
+	test_many_vias();
+	test_dest();
 	test_to_tag();
 	test_refusals();
+	test_bound();
+	test_frames();
+	cur_test = "corpus";
 	snprintf(dir, sizeof(dir), "%s/rfc4475", argv[1]);
 	check(corpus_dir(dir, ".dat") >= 45, "RFC 4475 corpus missing");
 	check(corpus_dir(argv[2], ".sip") >= 40, "own corpus missing");

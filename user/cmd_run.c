@@ -82,6 +82,26 @@ static bool safe_text(const char *what, const char *s)
 	return true;
 }
 
+/* Reason and Server together must leave every reply within the bound a
+ * reflector keeps, or most requests would pass to the server unanswered
+ * (SD_R_TOO_BIG): refused here rather than found out during a drain. */
+static bool texts_fit(const char *reason, const char *server)
+{
+	struct sd_reply_opts o = { .reason = reason, .server = server };
+	struct sd_reply_opts bare = { .reason = reason ? "" : NULL, .server = server ? "" : NULL };
+	size_t worst = sd_reply_worst_growth(&o), room;
+
+	if (worst <= SD_REPLY_MAX_GROWTH)
+		return true;
+	room = SD_REPLY_MAX_GROWTH - sd_reply_worst_growth(&bare);
+	pr_warn("invalid %s: a 503 could exceed its request by %zu bytes, %zu more than the %d "
+		"allowed; %s at most %zu characters\n",
+		reason && server ? "reason and server" : reason ? "reason" : "server",
+		worst, worst - SD_REPLY_MAX_GROWTH, SD_REPLY_MAX_GROWTH,
+		reason && server ? "the two texts together may be" : "the text may be", room);
+	return false;
+}
+
 /* The attached gate (of this build's layout) covers every interface
  * named?  --min-watch given: it becomes the gate's. */
 static int check_adopt(const struct sd_attach_opts *o)
@@ -234,6 +254,8 @@ int cmd_run(int argc, char **argv)
 				return rc;
 		}
 	}
+	if (!texts_fit(reason, server))
+		return SD_EXIT_USAGE;
 	if ((rc = sd_take_ifaces(argc, argv, "run", &o)))
 		return rc;
 	if (sd_require_root())

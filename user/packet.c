@@ -108,6 +108,9 @@ void sd_udp_frame_reverse(const struct sd_udp_frame *req, struct sd_udp_frame *r
 	memcpy(rep->daddr, req->saddr, 16);
 	rep->sport = req->dport;
 	rep->dport = req->sport;
+	/* our own DSCP and ECN: a CE mark (or a priority) is the request
+	 * path's, not the reply's; the kernel's xdp_synproxy does the same */
+	rep->tos = 0;
 }
 
 size_t sd_udp_frame_write(__u8 *out, size_t cap, const struct sd_udp_frame *h,

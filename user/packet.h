@@ -27,7 +27,8 @@ int sd_udp_frame_parse(const __u8 *f, size_t len, struct sd_udp_frame *u);
 size_t sd_udp_frame_write(__u8 *out, size_t cap, const struct sd_udp_frame *h,
 			  const void *payload, size_t plen);
 
-/* The reply's headers: addresses, ports and MACs swapped, tags kept. */
+/* The reply's headers: addresses, ports and MACs swapped, tags kept,
+ * TOS / traffic class (DSCP and ECN) 0. */
 void sd_udp_frame_reverse(const struct sd_udp_frame *req, struct sd_udp_frame *rep);
 
 /* Test frames: 198.18.0.1 -> 198.18.0.2, or 2001:2::1 -> 2001:2::2. */

@@ -247,7 +247,7 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 {
 	static char reply[SD_XSK_FRAME_SIZE];
 	struct sd_udp_frame req, rep;
-	struct sd_peer src;
+	struct sd_peer src, dst;
 	size_t rlen = 0;
 	__u32 jitter;
 	int method;
@@ -272,7 +272,7 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	if (jitter)
 		r->opts.retry_after += random() % (jitter + 1);
 	rc = sd_build_503((const char *)pkt + req.payload_off, req.payload_len, &src,
-			  &r->opts, reply, sizeof(reply), &rlen, &method);
+			  &r->opts, reply, sizeof(reply), &rlen, &dst, &method);
 	switch (rc) {
 	case SD_R_OK:
 		break;
