@@ -331,7 +331,7 @@ enum sd_counter_idx { SD_COUNTERS(SD_COUNTER_IDX_) SD_C_MAX };
 	X(absorbed_acks,     "ACKs that reached the responder: absorbed") \
 	X(ignored_responses, "responses that reached the responder: never answered") \
 	X(dropped_malformed, "requests it cannot answer correctly: dropped") \
-	X(dropped_too_big,   "reply would exceed the request by over 256 bytes: dropped") \
+	X(dropped_too_big,   "reply frame would not fit in its AF_XDP chunk: dropped") \
 	X(passed_to_server,  "well-formed requests it cannot answer (size bound, maddr elsewhere): "\
 			     "its Call-ID let through, the caller's retransmission reaches the server") \
 	X(dropped_not_udp,   "frames that are not UDP/IP: dropped") \

@@ -16,10 +16,13 @@ status_field() {
 
 setup_pair 6 || { fail "namespaces"; finish; exit; }
 in_c ip addr add 198.18.6.3/24 dev $VC          # a second source the server never answered
-bg_s "$SD" run $VS --min-watch 0 > $WORK/run.log 2>&1   # defaults otherwise: --reply-rate 1000
+# defaults otherwise (--reply-rate 1000); a 55-character --reason leaves
+# room for the reply probe's request too long to answer within the bound
+REASON="maintenance window: this node is leaving service, retry"
+bg_s "$SD" run $VS --min-watch 0 --reason "$REASON" > $WORK/run.log 2>&1
 RUN_PID=${PIDS[-1]}
 wait_responder || { fail "responder did not come up"; finish; exit; }
-bg_s sipp -sn uas -i 198.18.6.2 -p 5060 -nostdin >/dev/null 2>&1
+bg_s sipp -sn uas -i 198.18.6.2 -p 5060 -nostdin -trace_msg -message_file $WORK/uas.log >/dev/null 2>&1
 sleep 0.5
 
 echo "-- a known peer at 5000 INVITEs/s during a drain; an unknown source still guarded"
@@ -57,6 +60,24 @@ b1=$(counter bad_source); n1=$(counter not_ours); r1=$(counter responder replies
 check "bad_source counted the 12 impossible sources (+$((b1 - b0)))" test $((b1 - b0)) -eq 12
 check "not_ours counted the 6 foreign destinations (+$((n1 - n0)))" test $((n1 - n0)) -eq 6
 check "the responder answered only the 2 control INVITEs (+$((r1 - r0)))" test $((r1 - r0)) -eq 2
+
+echo "-- where the 503 goes (RFC 3261 18.2.2, RFC 3581), what it carries, what it cannot answer"
+p0=$(counter responder passed_to_server); k0=$(counter drain_known_callid)
+in_c python3 "$ROOT/tests/reply_probe.py" 198.18.6.1 198.18.6.2 2001:2:0:6::1 2001:2:0:6::2 \
+	$WORK/cids > $WORK/reply.out 2>&1
+rc=$?
+sed 's/^/  /' $WORK/reply.out | grep -v "  ok "
+check "reply_probe: $(tail -1 $WORK/reply.out)" test $rc -eq 0
+p1=$(counter responder passed_to_server)
+check "passed_to_server counted the 2 requests it could not answer (+$((p1 - p0)))" \
+	test $((p1 - p0)) -eq 2
+k1=$(counter drain_known_callid)
+check "their retransmissions passed the drain to the server (drain_known_callid +$((k1 - k0)))" \
+	test $((k1 - k0)) -eq 2
+# sipp parses (and logs) only what it can read: the maddr one, not the bare-LF one
+cid=$(tail -1 $WORK/cids 2>/dev/null)
+n=$(grep -c "Call-ID: $cid" $WORK/uas.log 2>/dev/null || true)
+check "the server (sipp) received $cid (seen $n times)" test "$n" -ge 1
 
 echo "-- drain --deadline against resume around the agent's switch, $ROUNDS rounds"
 : > $WORK/hooks

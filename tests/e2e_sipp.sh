@@ -33,7 +33,7 @@ in_dialog=$(counter req_in_dialog)
 check "ACK and BYE counted in-dialog ($in_dialog)" test "$in_dialog" -eq $((2 * CALLS))
 check "gate followed $CALLS calls to their end (dialogs_ended $(counter dialogs_ended))" test "$(counter dialogs_ended)" -eq $CALLS
 check "ended calls left the call table (bpftool: sd_calls empty)" test "$(bpftool map dump pinned $PIN_DIR/sd_calls -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 0
-check "bpftool map dump shows the meta fields (abi 2)" bash -c "bpftool map dump pinned $PIN_DIR/sd_meta | grep -q '\"abi\": 2'"
+check "bpftool map dump shows the meta fields (abi 3)" bash -c "bpftool map dump pinned $PIN_DIR/sd_meta | grep -q '\"abi\": 3'"
 
 # DRAINING without a responder: fail open, counted.
 check "drain" in_s "$SD" drain --retry-after 30

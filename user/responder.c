@@ -21,6 +21,7 @@
 #include "log.h"
 #include "packet.h"
 #include "responder.h"
+#include "tester.h"
 
 #define NUM_FRAMES 2048
 #define RING_SIZE  2048
@@ -242,6 +243,27 @@ static void bump(struct sd_responder_ctx *r, __u32 idx)
 		((__u64 *)&r->st->c)[idx]++;
 }
 
+/* A well-formed request the responder cannot answer as RFC 3261 asks
+ * (its reply would outgrow it by more than the bound, or a maddr names
+ * another host): the server answers it.  Its Call-ID becomes an attempt
+ * the gate lets through, so the caller's retransmission (T1, 500 ms)
+ * passes the drain and reaches the server: fail-open, counted. */
+static void pass_on(struct sd_responder_ctx *r, const __u8 *payload, size_t len)
+{
+	struct sd_dialog d = { 0 };
+	struct sd_result cls;
+
+	sd_parse(payload, len, &cls);
+	if (!(cls.flags & SD_F_CALLID)) {
+		bump(r, SD_RC_dropped_malformed);
+		return;
+	}
+	d.created_ns = d.last_ns = now_ns();
+	d.state = SD_D_ATTEMPT;
+	bpf_map_update_elem(r->att_fd, &cls.call_id_hash, &d, BPF_NOEXIST);
+	bump(r, SD_RC_passed_to_server);
+}
+
 /* Answer one frame in place; returns its new length, 0 to drop it. */
 static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t cap)
 {
@@ -273,6 +295,10 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 		r->opts.retry_after += random() % (jitter + 1);
 	rc = sd_build_503((const char *)pkt + req.payload_off, req.payload_len, &src,
 			  &r->opts, reply, sizeof(reply), &rlen, &dst, &method);
+	if (sd_reply_outcome_passes(rc)) {
+		pass_on(r, pkt + req.payload_off, req.payload_len);
+		return 0;
+	}
 	switch (rc) {
 	case SD_R_OK:
 		break;
@@ -282,14 +308,19 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	case SD_R_NOT_REQUEST:
 		bump(r, SD_RC_ignored_responses);
 		return 0;
-	case SD_R_TOO_BIG:
-		bump(r, SD_RC_dropped_too_big);
-		return 0;
 	default:
 		bump(r, SD_RC_dropped_malformed);
 		return 0;
 	}
 	sd_udp_frame_reverse(&req, &rep);
+	/* RFC 3261 18.2.2, RFC 3581: the source port with rport, else the
+	 * sent-by port (5060 when absent); always the source address (the
+	 * builder leaves a maddr elsewhere to the server) */
+	if (memcmp(dst.addr, req.saddr, dst.family == AF_INET ? 4 : 16)) {
+		pass_on(r, pkt + req.payload_off, req.payload_len);
+		return 0;
+	}
+	rep.dport = dst.port;
 	rlen = sd_udp_frame_write(pkt, cap, &rep, reply, rlen);
 	if (!rlen) {
 		bump(r, SD_RC_dropped_too_big);
