@@ -37,6 +37,9 @@ expect_error "run without iface"     "at least one interface" "$SD" run
 expect_error "run, no such interface" "no such interface: nosuch0" "$SD" run nosuch0
 expect_error "run, unsafe reason"    "invalid reason"    "$SD" run lo --reason 'a"b'
 expect_error "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coalesce-us x
+expect_error "run, reason+server past the 256-byte bound" "at most 63 characters" \
+	"$SD" run lo --reason "$(printf 'r%.0s' $(seq 40))" --server "$(printf 's%.0s' $(seq 30))"
+expect_error "bad peer-window"       "invalid peer-window" "$SD" attach lo --peer-window soon
 expect_error "bad reply rate"        "invalid reply-rate" "$SD" attach lo --reply-rate fast
 expect_error "bad tcp port"          "invalid port"      "$SD" attach lo --tcp-port 70000
 expect_error "bad pin dir"           "invalid pin directory" "$SD" --pin-dir relative/dir status
