@@ -22,7 +22,7 @@
 #include "log.h"
 #include "responder.h"
 #include "agent.h"
-#include "metrics.h"
+#include "http.h"
 #include "snapshot.h"
 
 static const char run_usage[] =
@@ -52,8 +52,9 @@ static const char run_usage[] =
 	"                        serving (never draining or offline)\n"
 	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
 	"  -S, --server TEXT     add 'Server: TEXT' (none by default)\n"
-	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	"                        (a bare PORT listens on 127.0.0.1)\n"
+	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics,\n"
+	"                        readiness at /ready, health at /healthz (a bare\n"
+	"                        PORT listens on 127.0.0.1)\n"
 	"  -c, --coalesce-us N   after a small batch wait N microseconds so that\n"
 	"                        replies share wakeups and TX kicks (default 500,\n"
 	"                        0 to answer each frame at once)\n"
@@ -165,7 +166,7 @@ int cmd_run(int argc, char **argv)
 	int calls_fd = -1, meta_fd = -1, cnt_fd = -1;
 	unsigned long coalesce = 500;
 	const char *metrics = NULL;
-	int mfd = -1;
+	struct sd_http *http = NULL;
 	struct timespec last_agent = { 0 };
 	struct sd_config last_cfg;
 	bool pins_lost = false;
@@ -209,15 +210,14 @@ int cmd_run(int argc, char **argv)
 		return SD_EXIT_ERR;
 
 	if (metrics) {           /* before attaching: nothing to undo if it fails */
-		mfd = sd_metrics_listen(metrics);
-		if (mfd < 0)
+		http = sd_http_start(metrics);
+		if (!http)
 			return SD_EXIT_ERR;
 	}
 	adopted = sd_is_attached();
 	err = adopted ? check_adopt(&o) : sd_attach(&o);
 	if (err) {
-		if (mfd >= 0)
-			close(mfd);
+		sd_http_stop(http);
 		return SD_EXIT_ERR;
 	}
 	if (adopted)
@@ -228,11 +228,9 @@ int cmd_run(int argc, char **argv)
 
 	err = sd_responder_open(&r, reason, server);
 	r.coalesce_us = coalesce;
-	r.extra_fd = mfd;
 	if (err) {
 		sd_responder_close(&r);
-		if (mfd >= 0)
-			close(mfd);
+		sd_http_stop(http);
 		if (!adopted)
 			sd_detach(NULL, 0);
 		return SD_EXIT_ERR;
@@ -276,8 +274,6 @@ int cmd_run(int argc, char **argv)
 			pr_warn("poll: %s\n", strerror(-err));
 			break;
 		}
-		if (r.extra_ready)
-			sd_metrics_serve(mfd);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 >= 200) {
 			sd_responder_tick(&r);
@@ -317,8 +313,7 @@ int cmd_run(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (mfd >= 0)
-		close(mfd);
+	sd_http_stop(http);
 	if (!sd_is_attached()) {
 		/* pins gone: nobody can reach the gate any more; take it off
 		 * the interfaces we know rather than leave it unmanaged */

@@ -164,7 +164,7 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	r->xsks_fd = r->resp_fd = r->cfg_fd = r->extra_fd = -1;
+	r->xsks_fd = r->resp_fd = r->cfg_fd = -1;
 	r->opts.reason = reason;
 	r->opts.server = server;
 	r->cfg_fd = sd_open_config();
@@ -369,23 +369,17 @@ static __u32 service(struct sd_responder_ctx *r, struct sd_xsk *s)
 
 int sd_responder_poll(struct sd_responder_ctx *r, int timeout_ms)
 {
-	struct pollfd pfd[SD_XSK_ENTRIES + 1];
-	int n, nfd = r->nsocks;
+	struct pollfd pfd[SD_XSK_ENTRIES];
+	int n;
 
 	for (int i = 0; i < r->nsocks; i++) {
 		pfd[i].fd = r->socks[i]->fd;
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	if (r->extra_fd >= 0) {
-		pfd[nfd].fd = r->extra_fd;
-		pfd[nfd].events = POLLIN;
-		pfd[nfd++].revents = 0;
-	}
-	n = poll(pfd, nfd, timeout_ms);
+	n = poll(pfd, r->nsocks, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	r->extra_ready = r->extra_fd >= 0 && (pfd[nfd - 1].revents & POLLIN);
 	n = 0;
 	for (int i = 0; i < r->nsocks; i++)     /* completions too, even without RX */
 		n += service(r, r->socks[i]);

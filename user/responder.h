@@ -20,8 +20,6 @@ struct sd_responder_ctx {
 	bool zerocopy_any;
 	bool busy;                      /* another responder owns the state */
 	unsigned coalesce_us;           /* wait after a small batch (0: never) */
-	int extra_fd;                   /* polled too (metrics listener), -1: none */
-	bool extra_ready;               /* ... and readable after the last poll */
 };
 
 /* Open the pinned maps and bind sockets on every queue of every
