@@ -2,7 +2,7 @@
 CLANG    ?= clang
 CC       ?= cc
 BPFTOOL  ?= bpftool
-PKGS     := libbpf libxdp libpcap
+PKGS     := libbpf libxdp libpcap libmicrohttpd
 PREFIX   ?= /usr/local
 
 BUILD    := build
@@ -33,7 +33,7 @@ all: deps
 compile: $(BIN) $(TEST_BIN) $(BUILD)/trivial.bpf.o
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
-DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev \
+DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
 	python3 python3-prometheus-client pkg-config gcc make util-linux procps \
 	libclang-rt-14-dev

@@ -24,7 +24,7 @@
 #include "responder.h"
 #include "addrs.h"
 #include "agent.h"
-#include "metrics.h"
+#include "http.h"
 #include "snapshot.h"
 
 static const char run_usage[] =
@@ -58,8 +58,9 @@ static const char run_usage[] =
 	"                        its request by 256 bytes, no more)\n"
 	"  -P, --peer-window DURATION  as for attach; given to a run that adopts a\n"
 	"                        gate, it changes that gate's setting\n"
-	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	"                        (a bare PORT listens on 127.0.0.1)\n"
+	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics,\n"
+	"                        readiness at /ready, health at /healthz (a bare\n"
+	"                        PORT listens on 127.0.0.1)\n"
 	"  -c, --coalesce-us N   after a small batch wait N microseconds so that\n"
 	"                        replies share wakeups and TX kicks (default 500,\n"
 	"                        0 to answer each frame at once)\n"
@@ -219,7 +220,7 @@ int cmd_run(int argc, char **argv)
 	int calls_fd = -1, meta_fd = -1, cnt_fd = -1;
 	unsigned long coalesce = 500;
 	const char *metrics = NULL;
-	int mfd = -1;
+	struct sd_http *http = NULL;
 	struct timespec last_agent = { 0 };
 	struct sd_config last_cfg;
 	bool pins_lost = false;
@@ -266,15 +267,14 @@ int cmd_run(int argc, char **argv)
 		return SD_EXIT_ERR;
 
 	if (metrics) {           /* before attaching: nothing to undo if it fails */
-		mfd = sd_metrics_listen(metrics);
-		if (mfd < 0)
+		http = sd_http_start(metrics);
+		if (!http)
 			return SD_EXIT_ERR;
 	}
 	adopted = sd_is_attached();
 	err = adopted ? check_adopt(&o) : sd_attach(&o);
 	if (err) {
-		if (mfd >= 0)
-			close(mfd);
+		sd_http_stop(http);
 		return SD_EXIT_ERR;
 	}
 	if (adopted)
@@ -296,8 +296,7 @@ int cmd_run(int argc, char **argv)
 		err = sd_responder_start(&r);
 	if (err) {
 		sd_responder_close(&r);
-		if (mfd >= 0)
-			close(mfd);
+		sd_http_stop(http);
 		if (!adopted)
 			sd_detach(NULL, 0);
 		return SD_EXIT_ERR;
@@ -336,14 +335,12 @@ int cmd_run(int argc, char **argv)
 					r.cfg->state < SD_STATE_MAX ? sd_state_names[r.cfg->state] : "unknown");
 			break;
 		}
-		/* the control plane: the data path has its own thread */
+		/* the control plane: the data path has its own thread, HTTP
+		 * its own (libmicrohttpd) */
 		{
-			struct pollfd pfd[2] = { { .fd = nl_fd, .events = POLLIN },
-						 { .fd = mfd, .events = POLLIN } };
+			struct pollfd pfd[1] = { { .fd = nl_fd, .events = POLLIN } };
 
-			poll(pfd, 2, 100);
-			if (mfd >= 0 && (pfd[1].revents & POLLIN))
-				sd_metrics_serve(mfd);
+			poll(pfd, 1, 100);
 			if (nl_fd >= 0 && (pfd[0].revents & POLLIN) && sd_addrs_changed(nl_fd))
 				last_addrs.tv_sec = 0;          /* read them now */
 		}
@@ -399,8 +396,7 @@ int cmd_run(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
-	if (mfd >= 0)
-		close(mfd);
+	sd_http_stop(http);
 	if (!sd_is_attached()) {
 		/* pins gone: nobody can reach the gate any more; take it off
 		 * the interfaces we know rather than leave it unmanaged */

@@ -7,14 +7,30 @@
 #include "log.h"
 
 static enum sd_log_level log_level = SD_LOG_INFO;
+static __thread char *capture;
+static __thread size_t capture_cap;
 
 void sd_log_set_level(enum sd_log_level lvl)
 {
 	log_level = lvl;
 }
 
+void sd_log_capture(char *buf, size_t cap)
+{
+	capture = cap ? buf : NULL;
+	capture_cap = cap;
+	if (capture)
+		capture[0] = 0;
+}
+
 static void vlog(enum sd_log_level lvl, const char *fmt, va_list ap)
 {
+	if (lvl == SD_LOG_WARN && capture) {
+		/* the first line is the cause; what follows is consequence */
+		if (!capture[0])
+			vsnprintf(capture, capture_cap, fmt, ap);
+		return;
+	}
 	if (lvl > log_level)
 		return;
 	if (lvl == SD_LOG_WARN)

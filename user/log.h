@@ -4,11 +4,17 @@
 #ifndef SD_LOG_H
 #define SD_LOG_H
 
+#include <stddef.h>
+
 enum sd_log_level { SD_LOG_WARN, SD_LOG_INFO, SD_LOG_DEBUG };
 
 void sd_log_set_level(enum sd_log_level lvl);
 void sd_log(enum sd_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* This thread's warnings go into buf (the first one, cut to cap) rather
+ * than to stderr, until called with NULL: for code that answers with
+ * what failed instead of logging it (the HTTP threads). */
+void sd_log_capture(char *buf, size_t cap);
 /* Route libbpf's and libxdp's messages through sd_log (debug level). */
 void sd_log_hook_libs(void);
 

@@ -1,21 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "gate.h"
-#include "log.h"
 #include "metrics.h"
 #include "snapshot.h"
 
+/* n: the length of everything written so far, also past cap (what a
+ * buffer large enough would need) */
 struct buf {
 	char *p;
 	size_t n, cap;
@@ -26,12 +21,11 @@ static void out(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (b->n >= b->cap)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+	n = vsnprintf(b->n < b->cap ? b->p + b->n : NULL, b->n < b->cap ? b->cap - b->n : 0, fmt, ap);
 	va_end(ap);
-	b->n = n < 0 ? b->cap : b->n + n > b->cap ? b->cap : b->n + n;
+	if (n > 0)
+		b->n += n;
 }
 
 static void head(struct buf *b, const char *name, const char *type, const char *help)
@@ -181,93 +175,5 @@ size_t sd_metrics_render(char *p, size_t cap)
 		if (s.cfg.ifindex[i] && if_indextoname(s.cfg.ifindex[i], name))
 			out(&b, "sipdrain_responder_queues_bound{interface=\"%s\"} %d\n", name,
 			    s.responder_alive ? __builtin_popcountll(s.rs.queues_bound[i]) : 0);
-	return b.n < b.cap ? b.n : 0;
-}
-
-int sd_metrics_listen(const char *spec)
-{
-	struct sockaddr_storage ss = { 0 };
-	char host[128] = "127.0.0.1";
-	const char *colon = strrchr(spec, ':');
-	unsigned long port;
-	socklen_t len;
-	int fd, one = 1, err;
-	char *end;
-
-	if (colon) {
-		size_t hl = colon - spec;
-
-		if (hl >= sizeof(host)) {
-			pr_warn("invalid metrics address '%s'\n", spec);
-			return -EINVAL;
-		}
-		memcpy(host, spec, hl);
-		host[hl] = 0;
-		if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-			memmove(host, host + 1, hl - 2);
-			host[hl - 2] = 0;
-		}
-		spec = colon + 1;
-	}
-	port = strtoul(spec, &end, 10);
-	if (!*spec || *end || port < 1 || port > 65535) {
-		pr_warn("invalid metrics port '%s'\n", spec);
-		return -EINVAL;
-	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
-	} else {
-		pr_warn("invalid metrics address '%s' (an IP address)\n", host);
-		return -EINVAL;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
-		err = -errno;
-		pr_warn("metrics: cannot listen on %s:%lu: %s\n", host, port, strerror(errno));
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-void sd_metrics_serve(int lfd)
-{
-	static char body[256 * 1024];
-	char req[1024], hdr[256];
-	int c;
-
-	while ((c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		struct timeval tv = { 0, 200000 };
-		ssize_t n;
-		size_t len = 0;
-		int h;
-
-		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		n = recv(c, req, sizeof(req) - 1, 0);
-		if (n > 0) {
-			req[n] = 0;
-			if (!strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13))
-				len = sd_metrics_render(body, sizeof(body));
-			if (len)
-				h = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Type: text/plain; "
-					     "version=0.0.4; charset=utf-8\r\nContent-Length: %zu\r\n"
-					     "Connection: close\r\n\r\n", len);
-			else
-				h = snprintf(hdr, sizeof(hdr), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-					     "Connection: close\r\n\r\n");
-			if (send(c, hdr, h, MSG_NOSIGNAL) == h && len)
-				send(c, body, len, MSG_NOSIGNAL);
-		}
-		close(c);
-	}
+	return b.n;
 }

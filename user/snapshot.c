@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,13 +60,20 @@ static void count_entry(const struct sd_dialog *d, enum sd_table t, const struct
 int sd_dialogs_scan(int fd, enum sd_table t, const struct sd_config *cfg, __u64 now,
 		    struct sd_dialog_stats *st)
 {
-	static __u64 keys[SCAN_BATCH];
-	static struct sd_dialog vals[SCAN_BATCH];
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 in = 0, outb = 0;
+	__u64 in = 0, outb = 0, *keys;
+	struct sd_dialog *vals;
 	bool first = true;
 	int err = 0;
 
+	/* per call, not static: the HTTP threads (/metrics) walk the tables
+	 * while run's own loop walks them for the drain's clock */
+	keys = malloc(SCAN_BATCH * sizeof(*keys));
+	vals = malloc(SCAN_BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		__u32 n = SCAN_BATCH;
 
@@ -74,13 +82,19 @@ int sd_dialogs_scan(int fd, enum sd_table t, const struct sd_config *cfg, __u64 
 			err = -errno;
 		for (__u32 i = 0; i < n; i++)
 			count_entry(&vals[i], t, cfg, now, st);
-		if (err == -ENOENT)
-			return 0;
+		if (err == -ENOENT) {           /* the end of the table */
+			err = 0;
+			break;
+		}
 		if (err)
-			return err;
+			break;
 		in = outb;
 		first = false;
 	}
+out:
+	free(keys);
+	free(vals);
+	return err;
 }
 
 int sd_calls_sweep(int fd, const struct sd_config *cfg, __u32 max)
