@@ -1344,7 +1344,9 @@ int sipdrain_egress(struct __sk_buff *skb)
 		count(cnt, SD_C_egress_requests);
 	else if (r.kind == SD_K_RESPONSE)
 		count(cnt, SD_C_egress_responses);
-	/* the server answered this address: a peer it talks to */
+	/* the server answered this address: a peer it talks to.  The
+	 * responder's 503s leave through AF_XDP and the RSTs through XDP_TX,
+	 * below TC: they never make a peer (or every flood source would) */
 	if (r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 700)
 		peer_mark(&peer, cnt);
 	dialog_track(&r, cnt, 1);
