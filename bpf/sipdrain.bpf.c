@@ -767,7 +767,8 @@ static __always_inline int known_peer(struct sd_config *cfg, struct l4 *p, __u64
 	if (!cfg->peer_window_ns)
 		return 0;
 	ps = bpf_map_lookup_elem(&SD_MAP_PEERS, &p->src);
-	return ps && now - ps->last_ns < cfg->peer_window_ns;
+	/* another CPU may have stored a later time than our now */
+	return ps && (ps->last_ns >= now || now - ps->last_ns < cfg->peer_window_ns);
 }
 
 /* The server sent a final response to this address (TC egress), or it
@@ -781,7 +782,7 @@ static __always_inline void peer_mark(struct sd_guard_key *k, struct sd_counters
 	if (ps) {
 		/* one write a second at most: a busy trunk's responses
 		 * must not all dirty the same cache line */
-		if (now - ps->last_ns > SD_PEER_REFRESH_NS) {
+		if (now > ps->last_ns && now - ps->last_ns > SD_PEER_REFRESH_NS) {
 			ps->last_ns = now;
 			count(cnt, SD_C_peers_marked);
 		}
@@ -826,13 +827,15 @@ static __always_inline int guard_allows(struct sd_config *cfg, struct l4 *p,
 	return 1;
 }
 
-enum { ADDR_OURS, ADDR_NOT_OURS, ADDR_BAD_SOURCE };
+enum { ADDR_OURS, ADDR_NOT_OURS, ADDR_BAD_DEST, ADDR_BAD_SOURCE };
 
 /* A request the gate would answer: is it addressed to the server, and
- * from someone who can receive the answer?  Anything else is none of
- * the gate's business (to another host, a broadcast, a multicast group:
- * the kernel decides as if no gate were there), or a forged source a
- * 503 must never be reflected to. */
+ * from someone who can receive the answer?  To another host's unicast
+ * address it is none of the gate's business (the kernel decides, as if
+ * no gate were there).  To a broadcast or multicast address it is never
+ * answered, and never passed either: a server bound to the wildcard
+ * address would take it, a new call through the drain.  From a source
+ * that cannot receive (a forged one) a 503 must never be reflected. */
 static __always_inline int addr_check(struct xdp_md *ctx, struct l4 *p)
 {
 	void *data = (void *)(long)ctx->data;
@@ -848,10 +851,15 @@ static __always_inline int addr_check(struct xdp_md *ctx, struct l4 *p)
 			return ADDR_NOT_OURS;
 		k.family = 4;
 		__builtin_memcpy(k.addr, &ip->daddr, 4);
+		s = bpf_ntohl(ip->daddr);
+		if ((s >> 28) >= 14)            /* multicast, 240/4, 255.255.255.255 */
+			return ADDR_BAD_DEST;
 		if (cfg_check_dst) {
 			kind = bpf_map_lookup_elem(&SD_MAP_ADDRS, &k);
-			if (!kind || *kind != SD_ADDR_LOCAL)
+			if (!kind)
 				return ADDR_NOT_OURS;
+			if (*kind != SD_ADDR_LOCAL)
+				return ADDR_BAD_DEST;   /* a subnet broadcast */
 		}
 		s = bpf_ntohl(ip->saddr);
 		/* 0/8 unspecified, 127/8 loopback, 224/4 multicast, 240/4
@@ -867,10 +875,14 @@ static __always_inline int addr_check(struct xdp_md *ctx, struct l4 *p)
 			return ADDR_NOT_OURS;
 		k.family = 6;
 		__builtin_memcpy(k.addr, &ip6->daddr, 16);
+		if (ip6->daddr.in6_u.u6_addr8[0] == 0xff)      /* multicast */
+			return ADDR_BAD_DEST;
 		if (cfg_check_dst) {
 			kind = bpf_map_lookup_elem(&SD_MAP_ADDRS, &k);
-			if (!kind || *kind != SD_ADDR_LOCAL)
+			if (!kind)
 				return ADDR_NOT_OURS;
+			if (*kind != SD_ADDR_LOCAL)
+				return ADDR_BAD_DEST;
 		}
 		w0 = bpf_ntohl(ip6->saddr.in6_u.u6_addr32[0]);
 		w1 = ip6->saddr.in6_u.u6_addr32[1];
@@ -938,6 +950,10 @@ static __always_inline int tcp_refuse(struct xdp_md *ctx, struct l4 *p, struct s
 	if (i == ADDR_NOT_OURS) {
 		cnt->not_ours++;
 		return -1;
+	}
+	if (i == ADDR_BAD_DEST) {
+		cnt->bad_destination++;
+		return XDP_DROP;
 	}
 	if (i == ADDR_BAD_SOURCE) {
 		cnt->bad_source++;
@@ -1141,7 +1157,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	struct sd_config *cfg;
 	struct sd_result r;
 	struct l4 p;
-	int action = XDP_PASS, k;
+	int action = XDP_PASS, k, untracked = 0;
 
 	/* everything that is not UDP to a gated port leaves early: one
 	 * counter, no scan.  First the common frame, untagged IPv4 without
@@ -1175,11 +1191,10 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		action = -1;
 		if (cnt && cfg && cfg->ntcp_ports)
 			action = tcp_refuse(ctx, &p, cfg, cnt);
-		if (action < 0) {
+		if (action < 0)
 			action = XDP_PASS;
-			if (cnt)
-				cnt->other_traffic++;
-		}
+		if (cnt)                /* passed, refused or dropped: one class */
+			cnt->other_traffic++;
 		if (cfg_record_last) {
 			__builtin_memset(&r, 0, sizeof(r));
 			record_last(&r, action);
@@ -1245,7 +1260,11 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		k = addr_check(ctx, &p);
 		if (k == ADDR_NOT_OURS) {
 			r.verdict = SD_V_PASS;  /* not for this server: as if no gate */
+			untracked = 1;          /* and no call of the server's */
 			cnt->not_ours++;
+		} else if (k == ADDR_BAD_DEST) {
+			r.verdict = SD_V_DROP;  /* no 503, no new call */
+			cnt->bad_destination++;
 		} else if (k == ADDR_BAD_SOURCE) {
 			r.verdict = SD_V_DROP;  /* nobody there to answer */
 			cnt->bad_source++;
@@ -1253,14 +1272,11 @@ int sipdrain_xdp(struct xdp_md *ctx)
 			r.verdict = SD_V_DROP;  /* over this source's reply rate */
 			cnt->guard_dropped++;
 		}
-	} else if (r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 300 &&
-		   r.cseq_method == SD_M_INVITE && r.verdict == SD_V_PASS) {
-		peer_mark(&p.src, cnt); /* answered the server's INVITE */
 	}
 	if (r.kind == SD_K_REQUEST)
 		count(cnt, SD_C_MV(r.method % SD_M_MAX, r.verdict));
 	/* what reaches the server (and every response) moves the call on */
-	if (r.verdict == SD_V_PASS || r.kind == SD_K_RESPONSE)
+	if ((r.verdict == SD_V_PASS && !untracked) || r.kind == SD_K_RESPONSE)
 		dialog_track(&r, cnt, 0);
 	if (r.verdict == SD_V_DROP) {
 		cnt->verdict_drop++;
@@ -1344,10 +1360,13 @@ int sipdrain_egress(struct __sk_buff *skb)
 		count(cnt, SD_C_egress_requests);
 	else if (r.kind == SD_K_RESPONSE)
 		count(cnt, SD_C_egress_responses);
-	/* the server answered this address: a peer it talks to.  The
+	/* the server answered this address with a 2xx, or acknowledged a
+	 * call's 2xx to it: a peer it does business with (a 401, 404 or 486
+	 * to a scanner makes none, nor churns the table).  The
 	 * responder's 503s leave through AF_XDP and the RSTs through XDP_TX,
 	 * below TC: they never make a peer (or every flood source would) */
-	if (r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 700)
+	if ((r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 300) ||
+	    (r.kind == SD_K_REQUEST && r.method == SD_M_ACK))
 		peer_mark(&peer, cnt);
 	dialog_track(&r, cnt, 1);
 out:

@@ -180,14 +180,14 @@ struct sd_meta {
 #define SD_DEFAULT_REPLY_RATE  1000
 #define SD_DEFAULT_REPLY_BURST 2000
 #define SD_GUARD_SOURCES       65536   /* sources the guard remembers (LRU) */
-/* Sources the server answered with a final response (TC egress), or that
- * answered its INVITE with a 2xx, are known peers for this long: their
- * refusals are not limited per source (a trunk sends thousands a second). */
+/* Addresses the server answered with a 2xx, or sent the ACK of a call's
+ * 2xx to (TC egress), are known peers for this long: their refusals are
+ * not limited per source (a trunk sends thousands a second). */
 #define SD_DEFAULT_PEER_WINDOW_S 86400
 #define SD_PEERS_MAX           65536
 /* A peer's time stamp is rewritten at most this often (no write per response) */
 #define SD_PEER_REFRESH_NS     1000000000ULL
-#define SD_ADDRS_MAX           256
+#define SD_ADDRS_MAX           4096    /* a Kubernetes node: one fe80:: per veth */
 
 /* A source of refused requests: an IPv4 address or an IPv6 /64. */
 struct sd_guard_key {
@@ -281,7 +281,8 @@ enum sd_offline_reason {
 	X(guard_known_peer,   "refusals to known peers (answered by the server): not limited per source") \
 	X(not_ours,           "refusals not addressed to the server's own unicast address: passed as if no gate") \
 	X(bad_source,         "refusals from a source that cannot send (broadcast, multicast, unspecified, loopback, own address, port 0): dropped") \
-	X(peers_marked,       "final responses of the server that made or refreshed a known peer") \
+	X(bad_destination,    "refusals addressed to a broadcast or multicast address: dropped, neither answered nor passed") \
+	X(peers_marked,       "2xx responses and ACKs of the server that made or refreshed a known peer") \
 	X(tcp_syn_refused,    "new TCP connections to a SIP TCP/TLS port refused with RST") \
 	X(tcp_passed,         "TCP segments to a SIP TCP/TLS port passed (connections up)") \
 	X(dialogs_early,      "dialogs that reached early (1xx with To tag)") \

@@ -51,14 +51,18 @@ check "guard_dropped counted the rest ($((g2 - g1)))" test $((g2 - g1)) -ge $((s
 
 echo "-- impossible sources and foreign destinations, on the wire"
 b0=$(counter bad_source); n0=$(counter not_ours); r0=$(counter responder replies)
+d0=$(counter bad_destination)
 SMAC=$(in_s ip -o link show $VS | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
 in_c python3 "$ROOT/tests/addr_probe.py" $VC $SMAC 198.18.6 2001:2:0:6 > $WORK/probe.out 2>&1
 rc=$?
 sed 's/^/  /' $WORK/probe.out | grep -v "  ok " 
 check "addr_probe: $(tail -1 $WORK/probe.out)" test $rc -eq 0
 b1=$(counter bad_source); n1=$(counter not_ours); r1=$(counter responder replies)
+d1=$(counter bad_destination)
 check "bad_source counted the 12 impossible sources (+$((b1 - b0)))" test $((b1 - b0)) -eq 12
-check "not_ours counted the 6 foreign destinations (+$((n1 - n0)))" test $((n1 - n0)) -eq 6
+check "not_ours counted the 2 requests to another host, passed (+$((n1 - n0)))" test $((n1 - n0)) -eq 2
+check "bad_destination counted the 4 to a broadcast or multicast address, dropped (+$((d1 - d0)))" \
+	test $((d1 - d0)) -eq 4
 check "the responder answered only the 2 control INVITEs (+$((r1 - r0)))" test $((r1 - r0)) -eq 2
 
 echo "-- where the 503 goes (RFC 3261 18.2.2, RFC 3581), what it carries, what it cannot answer"

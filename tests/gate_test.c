@@ -1114,53 +1114,76 @@ static void test_known_peers(void)
 
 		inet_pton(AF_INET, "198.18.0.1", &k.v4);
 		bpf_map_lookup_elem(T.peers_fd, &k, &ps);
-		ps.last_ns = sd_now_ns() - 25ULL * 3600 * 1000000000ULL;
+		/* a 60 s window (the clock may count less than a day) */
+		T.cfg.peer_window_ns = 60000000000ULL;
+		sd_tester_apply(&T);
+		ps.last_ns = sd_now_ns() - 120000000000ULL;
 		bpf_map_update_elem(T.peers_fd, &k, &ps, BPF_EXIST);
 		n = invites_from(0, 0, 20, "stale");
-		check(n == 5, "a peer last answered 25 h ago is still known: %d of 20 answered", n);
+		check(n == 5, "a peer last answered 120 s ago, window 60 s, is still known: %d of 20 "
+		      "answered", n);
 		ps.last_ns = sd_now_ns();
 		bpf_map_update_elem(T.peers_fd, &k, &ps, BPF_EXIST);
+		T.cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
+		sd_tester_apply(&T);
 	}
-	/* --peer-window 0: no known peers */
+	/* --peer-window 0: no known peers (a fresh bucket: burst 5) */
 	T.cfg.peer_window_ns = 0;
 	sd_tester_apply(&T);
+	{
+		struct sd_guard_key gk = { .family = 4 };
+
+		inet_pton(AF_INET, "198.18.0.1", &gk.v4);
+		bpf_map_delete_elem(bpf_map__fd(T.skel->maps.sd_guard), &gk);
+	}
 	n = invites_from(0, 0, 20, "nowindow");
-	check(n <= 5, "--peer-window 0 still exempted a peer: %d of 20 answered", n);
+	check(n == 5, "--peer-window 0: %d of 20 answered, want the burst of 5", n);
 	T.cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
 	sd_tester_apply(&T);
-	/* the server as a UAC: a 2xx to its INVITE makes the callee known */
-	check(!peer_known(4, "198.18.0.88"), "198.18.0.88 known too early");
+	/* a 2xx from outside, never asked for, makes nobody known */
 	mkresp(m, 200, "INVITE", "callee", "uac-call@x");
 	fl = sd_build_frame(frame, sizeof(frame), &wraps[0], m, strlen(m));
 	frame[14 + 15] = 88;
 	sd_tester_run(&T, frame, fl, &r);
-	check(peer_known(4, "198.18.0.88"), "a 2xx to the server's INVITE did not make a known peer");
+	check(!peer_known(4, "198.18.0.88"), "an unsolicited 2xx from outside made a known peer");
+	/* the server as a UAC: its ACK for the callee's 2xx makes it known */
+	{
+		static const struct sd_wrap eg = { .sport = 5060, .dport = 5070 };
+
+		mk(m, "ACK", "<sip:b@x>;tag=callee", "uac-call@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+		inet_pton(AF_INET, "198.18.0.88", frame + 14 + 16);
+		sd_tester_run_egress(&T, frame, fl, &r);
+	}
+	check(peer_known(4, "198.18.0.88"), "the server's ACK did not make the callee a known peer");
 	/* IPv6: the /64 the server answered */
 	{
 		static const struct sd_wrap eg6 = { .ipv6 = 1, .sport = 5060, .dport = 5070 };
 
-		mkresp(m, 486, "INVITE", "srv", "peer6@x");
+		mkresp(m, 200, "INVITE", "srv", "peer6@x");
 		fl = sd_build_frame(frame, sizeof(frame), &eg6, m, strlen(m));
 		inet_pton(AF_INET6, "2001:2::1", frame + 14 + 24);
 		sd_tester_run_egress(&T, frame, fl, &r);
 	}
-	check(peer_known(6, "2001:2::1"), "the server's 486 did not make 2001:2::/64 a known peer");
+	check(peer_known(6, "2001:2::1"), "the server's 200 did not make 2001:2::/64 a known peer");
 	n = invites_from(1, 0x33, 20, "trunk6");
 	check(n == 20, "a known IPv6 peer /64 was limited: %d of 20", n);
-	/* a provisional response makes nobody known */
-	{
+	/* a provisional response, or a failure (a scanner's 404 or 401),
+	 * makes nobody known */
+	for (int st = 0; st < 3; st++) {
 		static const struct sd_wrap eg = { .sport = 5060, .dport = 5070 };
+		static const int codes[] = { 180, 404, 401 };
 
-		mkresp(m, 180, "INVITE", "srv", "ringing@x");
+		mkresp(m, codes[st], "INVITE", "srv", "ringing@x");
 		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
 		inet_pton(AF_INET, "198.18.0.99", frame + 14 + 16);
 		sd_tester_run_egress(&T, frame, fl, &r);
+		check(!peer_known(4, "198.18.0.99"), "a %d made a known peer", codes[st]);
 	}
-	check(!peer_known(4, "198.18.0.99"), "a 180 made a known peer");
 	T.cfg.reply_rate = 0;
 	T.cfg.reply_burst = 0;
 	set_state(SD_SERVING, 0);
-	printf("known peers: egress finals and 2xx to INVITE, window, IPv4 and IPv6 /64\n");
+	printf("known peers: the server's 2xx and ACKs, window, IPv4 and IPv6 /64\n");
 }
 
 /* One INVITE with the source or destination address (and source port)
@@ -1206,13 +1229,15 @@ static void test_addresses(void)
 		{ 1, "::ffff:198.18.0.1", NULL, -1, SD_V_DROP },
 		{ 1, "2001:2::2", NULL, -1, SD_V_DROP },
 		{ 1, NULL, NULL, 0, SD_V_DROP },
-		/* not addressed to the server: as if no gate were there */
+		/* to another host: as if no gate were there */
 		{ 0, NULL, "198.18.0.9", -1, SD_V_PASS },
-		{ 0, NULL, "255.255.255.255", -1, SD_V_PASS },
-		{ 0, NULL, "198.18.0.255", -1, SD_V_PASS },
-		{ 0, NULL, "224.0.0.1", -1, SD_V_PASS },
 		{ 1, NULL, "2001:2::9", -1, SD_V_PASS },
-		{ 1, NULL, "ff02::1", -1, SD_V_PASS },
+		/* to a broadcast or multicast address: neither answered nor
+		 * passed (a wildcard-bound server would take it) */
+		{ 0, NULL, "255.255.255.255", -1, -SD_V_DROP },
+		{ 0, NULL, "198.18.0.255", -1, -SD_V_DROP },
+		{ 0, NULL, "224.0.0.1", -1, -SD_V_DROP },
+		{ 1, NULL, "ff02::1", -1, -SD_V_DROP },
 		/* and the ordinary case: refused with a 503 */
 		{ 0, NULL, NULL, -1, SD_V_REDIRECT },
 		{ 1, NULL, NULL, -1, SD_V_REDIRECT },
@@ -1222,7 +1247,7 @@ static void test_addresses(void)
 	__u32 kind = SD_ADDR_BROADCAST;
 	struct sd_counters c0, c1;
 	struct sd_result r;
-	int drops = 0, passes = 0;
+	int drops = 0, passes = 0, bad_dst = 0;
 
 	cur_test = "addresses";
 	sd_tester_reset(&T);
@@ -1232,10 +1257,17 @@ static void test_addresses(void)
 		sd_tester_counters(&T, &c0);
 		addr_case(cases[i].v6, cases[i].src, cases[i].dst, cases[i].sport, &r);
 		sd_tester_counters(&T, &c1);
-		check(r.verdict == cases[i].want, "case %zu (src %s dst %s sport %d): verdict %s, want %s",
+		int want = cases[i].want < 0 ? -cases[i].want : cases[i].want;
+
+		check(r.verdict == want, "case %zu (src %s dst %s sport %d): verdict %s, want %s",
 		      i, cases[i].src ?: "-", cases[i].dst ?: "-", cases[i].sport,
-		      sd_verdict_names[r.verdict % SD_V_MAX], sd_verdict_names[cases[i].want]);
-		if (cases[i].want == SD_V_DROP) {
+		      sd_verdict_names[r.verdict % SD_V_MAX], sd_verdict_names[want]);
+		if (cases[i].want < 0) {
+			check(r.xdp_action == XDP_DROP && c1.bad_destination == c0.bad_destination + 1,
+			      "case %zu: action %u, bad_destination +%llu", i, r.xdp_action,
+			      (unsigned long long)(c1.bad_destination - c0.bad_destination));
+			bad_dst++;
+		} else if (cases[i].want == SD_V_DROP) {
 			check(r.xdp_action == XDP_DROP && c1.bad_source == c0.bad_source + 1,
 			      "case %zu: action %u, bad_source +%llu", i, r.xdp_action,
 			      (unsigned long long)(c1.bad_source - c0.bad_source));
@@ -1264,8 +1296,27 @@ static void test_addresses(void)
 		set_state(SD_SERVING, 0);
 	}
 	bpf_map_delete_elem(T.addrs_fd, &bc);
-	printf("addresses: %d impossible sources dropped, %d foreign destinations passed\n",
-	       drops, passes);
+	/* passed to another host, it is no call of the server's: the same
+	 * Call-ID to the server later is refused like any new call */
+	set_state(SD_DRAINING, 0);
+	{
+		static char m[1024];
+		size_t fl;
+
+		mk(m, "INVITE", "<sip:b@x>", "elsewhere@x");
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[0], m, strlen(m));
+		inet_pton(AF_INET, "198.18.0.9", frame + 14 + 16);
+		sd_tester_run(&T, frame, fl, &r);
+		check(r.verdict == SD_V_PASS, "INVITE to another host not passed");
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[0], m, strlen(m));
+		sd_tester_run(&T, frame, fl, &r);
+		check(r.verdict == SD_V_REDIRECT,
+		      "an INVITE passed to another host opened the drain for its Call-ID (%s)",
+		      sd_verdict_names[r.verdict % SD_V_MAX]);
+	}
+	set_state(SD_SERVING, 0);
+	printf("addresses: %d impossible sources dropped, %d foreign destinations passed, "
+	       "%d to broadcast or multicast dropped\n", drops, passes, bad_dst);
 }
 
 /* ---- TCP/TLS: a new connection while draining gets a RST ------------- */

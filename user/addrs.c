@@ -19,13 +19,14 @@ struct want {
 	struct sd_addr_key k[SD_ADDRS_MAX];
 	__u32 kind[SD_ADDRS_MAX];
 	int n;
+	bool truncated;
 };
 
 static void add(struct want *w, const struct sockaddr *sa, __u32 kind)
 {
 	struct sd_addr_key k = { 0 };
 
-	if (!sa || w->n == SD_ADDRS_MAX)
+	if (!sa)
 		return;
 	if (sa->sa_family == AF_INET) {
 		k.family = 4;
@@ -42,6 +43,10 @@ static void add(struct want *w, const struct sockaddr *sa, __u32 kind)
 				w->kind[i] = kind;
 			return;
 		}
+	if (w->n == SD_ADDRS_MAX) {
+		w->truncated = true;
+		return;
+	}
 	w->k[w->n] = k;
 	w->kind[w->n++] = kind;
 }
@@ -56,6 +61,7 @@ int sd_addrs_sync(int fd)
 	if (getifaddrs(&ifa))
 		return -errno;
 	w.n = 0;
+	w.truncated = false;
 	for (i = ifa; i; i = i->ifa_next) {
 		add(&w, i->ifa_addr, SD_ADDR_LOCAL);
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_netmask)
@@ -77,11 +83,8 @@ int sd_addrs_sync(int fd)
 			add(&w, i->ifa_broadaddr, SD_ADDR_BROADCAST);
 	}
 	freeifaddrs(ifa);
-	/* first add, then remove what is gone: an address that stays is
-	 * never missing for a moment */
-	for (int j = 0; j < w.n; j++)
-		if (bpf_map_update_elem(fd, &w.k[j], &w.kind[j], BPF_ANY))
-			err = -errno;
+	/* remove what is gone, then add: an address that stays is never
+	 * missing for a moment, and a full map has room for the new ones */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		bool keep = false;
 
@@ -92,6 +95,11 @@ int sd_addrs_sync(int fd)
 			continue;       /* the walk goes on from the start's successor */
 		prev = &key;
 	}
+	for (int j = 0; j < w.n; j++)
+		if (bpf_map_update_elem(fd, &w.k[j], &w.kind[j], BPF_ANY))
+			err = -errno;
+	if (w.truncated)
+		return -E2BIG;
 	return err ? err : w.n;
 }
 

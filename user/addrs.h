@@ -7,7 +7,8 @@
 
 /* Make the map hold exactly the addresses of this network namespace's
  * interfaces (unicast: SD_ADDR_LOCAL; IPv4 broadcast: SD_ADDR_BROADCAST).
- * Returns how many it holds, or -errno. */
+ * Returns how many it holds, or -errno (-E2BIG: more than SD_ADDRS_MAX,
+ * the first ones held: requests to the others pass the gate). */
 int sd_addrs_sync(int addrs_fd);
 
 /* A netlink socket that becomes readable when an address is added or

@@ -10,26 +10,50 @@
 #include "gate.h"
 #include "log.h"
 
-/* The hook runs detached, with the outcome in its environment. */
+extern char **environ;
+
+/* The hook runs detached, with the outcome in its environment.  `run`
+ * has threads: the environment is built before fork, the child only
+ * calls async-signal-safe functions (setsid, execve). */
 static void run_hook(const struct sd_config *c)
 {
-	char cut[16];
+	char reason[64], cut[48], unseen[48], cmd[sizeof(c->on_offline) + 1];
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	char **envp;
+	size_t n = 0;
 	pid_t pid;
 
-	pid = fork();
-	if (pid < 0) {
-		pr_warn("cannot run the on-offline hook: %s\n", strerror(errno));
+	snprintf(reason, sizeof(reason), "SIPDRAIN_REASON=%s",
+		 c->offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call");
+	snprintf(cut, sizeof(cut), "SIPDRAIN_CALLS_CUT=%u", c->calls_cut);
+	snprintf(unseen, sizeof(unseen), "SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT=%s",
+		 c->flags & SD_CF_UNSEEN_CUT ? "1" : "0");
+	snprintf(cmd, sizeof(cmd), "%.*s", (int)sizeof(c->on_offline), c->on_offline);
+	while (environ && environ[n])
+		n++;
+	envp = calloc(n + 4, sizeof(*envp));
+	if (!envp) {
+		pr_warn("cannot run the on-offline hook: %s\n", strerror(ENOMEM));
 		return;
 	}
-	if (pid > 0)
-		return;
-	setsid();
-	snprintf(cut, sizeof(cut), "%u", c->calls_cut);
-	setenv("SIPDRAIN_REASON", c->offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call", 1);
-	setenv("SIPDRAIN_CALLS_CUT", cut, 1);
-	setenv("SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT", c->flags & SD_CF_UNSEEN_CUT ? "1" : "0", 1);
-	execl("/bin/sh", "sh", "-c", c->on_offline, (char *)NULL);
-	_exit(127);
+	n = 0;
+	for (size_t i = 0; environ && environ[i]; i++)
+		if (strncmp(environ[i], "SIPDRAIN_REASON=", 16) &&
+		    strncmp(environ[i], "SIPDRAIN_CALLS_CUT=", 19) &&
+		    strncmp(environ[i], "SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT=", 33))
+			envp[n++] = environ[i];
+	envp[n++] = reason;
+	envp[n++] = cut;
+	envp[n++] = unseen;
+	pid = fork();
+	if (pid < 0)
+		pr_warn("cannot run the on-offline hook: %s\n", strerror(errno));
+	if (pid == 0) {
+		setsid();
+		execve("/bin/sh", argv, envp);
+		_exit(127);
+	}
+	free(envp);
 }
 
 int sd_agent_tick(struct sd_snapshot *out)

@@ -165,8 +165,10 @@ int sd_attach(const struct sd_attach_opts *o)
 	}
 
 	skel = sd_gate_open(max_dialogs, false);
-	if (!skel)
+	if (!skel) {
+		sd_unlock(lock);
 		return -ENOMEM;
+	}
 	sd_gate_set_ports(skel, cfg.ports, cfg.nports);
 	{
 		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj,

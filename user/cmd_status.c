@@ -328,6 +328,7 @@ int cmd_status(int argc, char **argv)
 	for (;;) {
 		if (sd_snapshot_take(&b, true))
 			return SD_EXIT_ERR;
+		sd_snapshot_peers(&b);
 		if (!every && b.mono_ns - a.mono_ns < 250000000ULL) {
 			/* the rates want 0.25 s: the table walk counts towards it */
 			struct sd_snapshot c;

@@ -377,6 +377,35 @@ int sd_lock(void)
 		}
 		usleep(1000);
 	}
+	/* a detach (which removes the directory) may have gone first: the
+	 * directory we locked must still be the one the path names, or the
+	 * pins this process opened before are another gate's, or none */
+	{
+		struct stat a, b;
+
+		if (fstat(fd, &a) || stat(sd_pin_dir, &b) || !a.st_nlink ||
+		    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
+			pr_warn("the gate under %s was detached meanwhile; try again\n", sd_pin_dir);
+			close(fd);
+			return -ESTALE;
+		}
+	}
+	/* a writer killed halfway left the config's seqlock odd: no writer
+	 * can be at it now, make it even so that readers stop waiting */
+	{
+		int cfd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
+		struct sd_config *m = cfd >= 0 ? config_map(cfd) : NULL;
+
+		if (m) {
+			__u32 seq = __atomic_load_n(&m->seq, __ATOMIC_RELAXED);
+
+			if (seq & 1)
+				__atomic_store_n(&m->seq, seq + 1, __ATOMIC_RELEASE);
+			munmap(m, sizeof(*m));
+		}
+		if (cfd >= 0)
+			close(cfd);
+	}
 	return fd;
 }
 

@@ -65,6 +65,7 @@ size_t sd_metrics_render(char *p, size_t cap)
 
 	if (sd_snapshot_take(&s, true))
 		return 0;
+	sd_snapshot_peers(&s);
 	c = (const __u64 *)&s.cnt;
 
 	head(&b, "sipdrain_state", "gauge", "1 for the gate's current state");

@@ -254,13 +254,20 @@ static void pass_on(struct sd_responder_ctx *r, const __u8 *payload, size_t len)
 	struct sd_result cls;
 
 	sd_parse(payload, len, &cls);
-	if (!(cls.flags & SD_F_CALLID)) {
+	/* offline, the gate lets nothing new through (the state table):
+	 * there is no server to hand it to */
+	if (!(cls.flags & SD_F_CALLID) || r->now.state != SD_DRAINING) {
 		bump(r, SD_RC_dropped_malformed);
 		return;
 	}
+	/* a fresh attempt, over any ended one of the same Call-ID (a
+	 * REGISTER refresh reuses its Call-ID) */
 	d.created_ns = d.last_ns = now_ns();
 	d.state = SD_D_ATTEMPT;
-	bpf_map_update_elem(r->att_fd, &cls.call_id_hash, &d, BPF_NOEXIST);
+	if (bpf_map_update_elem(r->att_fd, &cls.call_id_hash, &d, BPF_ANY)) {
+		bump(r, SD_RC_dropped_malformed);
+		return;
+	}
 	bump(r, SD_RC_passed_to_server);
 }
 

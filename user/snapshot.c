@@ -193,12 +193,17 @@ int sd_snapshot_take(struct sd_snapshot *s, bool dialogs)
 		}
 	}
 	s->have_dialogs = true;
-	fd = sd_pinned_map_fd(SD_STR(SD_MAP_PEERS));
+	return 0;
+}
+
+void sd_snapshot_peers(struct sd_snapshot *s)
+{
+	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_PEERS));
+
 	if (fd >= 0) {
 		s->known_peers = sd_known_peers(fd, &s->cfg, s->mono_ns);
 		close(fd);
 	}
-	return 0;
 }
 
 __u64 sd_known_peers(int fd, const struct sd_config *cfg, __u64 now)

@@ -49,6 +49,9 @@ int sd_calls_sweep(int fd, const struct sd_config *cfg, __u32 max);
 /* Read the pinned maps; dialogs: walk the table too.  0 or -errno with
  * one line printed. */
 int sd_snapshot_take(struct sd_snapshot *s, bool dialogs);
+/* s->known_peers: a walk of up to SD_PEERS_MAX entries, for status and
+ * /metrics only (the agent's clock has no use for it). */
+void sd_snapshot_peers(struct sd_snapshot *s);
 /* Entries of SD_MAP_PEERS (fd) answered within the peer window. */
 __u64 sd_known_peers(int fd, const struct sd_config *cfg, __u64 now);
 /* Seconds until the deadline (negative: past); 0 when there is none. */

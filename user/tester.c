@@ -59,7 +59,7 @@ static int tester_open(struct sd_tester *t, bool record, bool any_dst)
 	t->learn_fd = bpf_map__fd(t->skel->maps.sd_learning);
 	t->addrs_fd = bpf_map__fd(t->skel->maps.sd_addrs);
 	t->peers_fd = bpf_map__fd(t->skel->maps.sd_peers);
-	{
+	if (!any_dst) {
 		/* the server of sd_build_frame's test frames */
 		struct sd_addr_key k4 = { .family = 4, .addr = { 198, 18, 0, 2 } };
 		struct sd_addr_key k6 = { .family = 6, .addr = { 0x20, 0x01, 0, 2, [15] = 2 } };
