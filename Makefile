@@ -11,9 +11,13 @@ SKEL     := $(BUILD)/sipdrain.skel.h
 BIN      := $(BUILD)/sipdrain
 
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+# The system include directories as the host compiler sees them (the
+# multiarch one holds asm/types.h), after our own, as libbpf-bootstrap
+# does: no directory written in here.
+BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 BPF_CFLAGS := -target bpf -O2 -g -mcpu=v3 -Wall -Wextra -Werror \
-	-Wno-unused-parameter -D__TARGET_ARCH_$(ARCH) -Iinclude \
-	-I/usr/include/$(shell uname -m)-linux-gnu
+	-Wno-unused-parameter -D__TARGET_ARCH_$(ARCH) -Iinclude $(BPF_SYS_INCLUDES)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) -Iuser \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -26,11 +30,25 @@ HDRS     := $(wildcard include/*.h user/*.h tests/*.h)
 TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs $(BUILD)/sipload
 
 .PHONY: all compile deps test clean install bench demo fuzz fuzz-bins
-# `make` alone, on a fresh Debian 12 machine as root: packages, then build.
-all: deps
+# `make` builds only: what is missing is named in one line (`make deps`
+# installs it).  demo, test, bench and fuzz install what is missing first.
+all:
 	@$(MAKE) --no-print-directory compile
 
 compile: $(BIN) $(TEST_BIN) $(BUILD)/trivial.bpf.o
+
+# What building needs, checked when `make` alone is asked to build: the
+# tools, the libraries pkg-config knows, the headers of libelf and zlib.
+ifeq ($(filter-out all,$(MAKECMDGOALS)),)
+HASH := \#
+MISSING := $(shell for t in $(CLANG) $(CC) $(BPFTOOL) pkg-config; do \
+		command -v $$t >/dev/null 2>&1 || echo $$t; done; \
+	for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || echo $$p; done; \
+	for h in gelf.h zlib.h; do echo "$(HASH)include <$$h>" | $(CC) -E - >/dev/null 2>&1 || echo $$h; done)
+ifneq ($(strip $(MISSING)),)
+$(error cannot build, missing: $(strip $(MISSING)) (as root: make deps))
+endif
+endif
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libelf-dev zlib1g-dev \

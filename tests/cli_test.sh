@@ -74,6 +74,11 @@ else
 	expect_error "detach, nothing attached" "nothing attached" "$SD" detach
 fi
 
+# `make` builds only: something missing is named in one line, nothing installed
+out=$(make -s -C "$ROOT" PKGS="libbpf nosuchlib-for-test" 2>&1 >/dev/null); rc=$?
+check "make with a library missing: exit $rc, one line naming it ($out)" \
+	bash -c '[ $1 -ne 0 ] && [ $(printf "%s\n" "$2" | wc -l) -eq 1 ] && [[ "$2" == *"missing: nosuchlib-for-test (as root: make deps)"* ]]' _ $rc "$out"
+
 # make install into a staging root
 make -s -C "$ROOT" install DESTDIR=$WORK/root PREFIX=/usr/local >/dev/null 2>&1
 check "make install: binary, unit, environment file" test -x $WORK/root/usr/local/sbin/sipdrain -a \
