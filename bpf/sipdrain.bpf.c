@@ -200,7 +200,7 @@ static long scan_cb(__u32 i, void *data)
 		for (j = 0; j < 8; j++) {
 			if (j >= n)
 				break;
-			h = (h ^ (w & 0xff)) * SD_FNV_PRIME;
+			h = SD_FNV_STEP(h, w & 0xff);
 			w >>= 8;
 		}
 		s->hash = h;
@@ -440,8 +440,7 @@ static __always_inline int scan_xdp(struct xdp_md *ctx, struct l4 *p, struct sd_
 
 static __always_inline __u32 method_counter(__u8 m)
 {
-	return m == SD_M_OTHER || m >= SD_M_MAX ? SD_C_req_other
-						: SD_C_req_invite + m - SD_M_INVITE;
+	return SD_METHOD_COUNTER(SD_C_req_invite, SD_C_req_other, m);
 }
 
 static __always_inline __u32 status_counter(__u64 status)
@@ -453,8 +452,7 @@ static __always_inline __u32 status_counter(__u64 status)
 
 static __always_inline __u32 dlg_counter(__u8 m)
 {
-	return m == SD_M_OTHER || m >= SD_M_MAX ? SD_C_dlg_other
-						: SD_C_dlg_invite + m - SD_M_INVITE;
+	return SD_METHOD_COUNTER(SD_C_dlg_invite, SD_C_dlg_other, m);
 }
 
 /* A new attempt: an INVITE without To tag that reaches the server (or
@@ -1125,7 +1123,7 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 	/* a frame the socket's 4 KiB chunks cannot hold would be lost */
 	if (slot < SD_MAX_IFACES && q < SD_MAX_QUEUES &&
 	    bpf_xdp_get_buff_len(ctx) <= SD_XSK_MAX_PACKET) {
-		key = slot * SD_MAX_QUEUES + q;
+		key = SD_XSK_KEY(slot, q);
 		if (bpf_map_lookup_elem(&SD_MAP_XSKS, &key))
 			return bpf_redirect_map(&SD_MAP_XSKS, key, XDP_PASS);
 	}

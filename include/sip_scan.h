@@ -42,6 +42,9 @@
 
 #define SD_FNV_OFFSET 0xcbf29ce484222325ULL
 #define SD_FNV_PRIME  0x100000001b3ULL
+/* one byte into an FNV-1a 64 hash: the scanner, the XDP fast path, the
+ * 503's To tag and the tests all hash through this */
+#define SD_FNV_STEP(h, c) (((h) ^ (__u8)(c)) * SD_FNV_PRIME)
 
 /* Line-level states. */
 enum {
@@ -349,7 +352,7 @@ static __always_inline void sd_callid_step(struct sd_scan *s, __u8 c)
 		sd_fin(s, SD_H_CALLID);
 		return;
 	}
-	s->hash = (s->hash ^ c) * SD_FNV_PRIME;
+	s->hash = SD_FNV_STEP(s->hash, c);
 }
 
 static __always_inline void sd_cseq_step(struct sd_scan *s, __u8 c)

@@ -49,11 +49,17 @@
 #define SD_MAX_IFACES     8
 #define SD_MAX_QUEUES     64              /* per interface, for the XSKMAP */
 #define SD_XSK_ENTRIES    (SD_MAX_IFACES * SD_MAX_QUEUES)
+/* The XSKMAP key of interface slot s (struct sd_config.ifindex), RX queue q */
+#define SD_XSK_KEY(s, q)  ((s) * SD_MAX_QUEUES + (q))
 /* AF_XDP frames are 4 KiB; the kernel keeps 256 bytes of headroom.  A
  * longer datagram is not redirected (it passes, counted as fallback). */
 #define SD_XSK_FRAME_SIZE 4096
-/* 4096 - 256 headroom, less the 256 bytes a reply may add */
-#define SD_XSK_MAX_PACKET 3584
+#define SD_XSK_HEADROOM   256
+/* A 503 may exceed its request by this much, no more (a reflector must
+ * not amplify) */
+#define SD_REPLY_MAX_GROWTH 256
+/* the longest frame redirected: its reply must fit the same chunk */
+#define SD_XSK_MAX_PACKET (SD_XSK_FRAME_SIZE - SD_XSK_HEADROOM - SD_REPLY_MAX_GROWTH)
 /* Bytes of UDP payload the scanner may examine: the whole header section
  * of any datagram up to 16 KiB, so of every jumbo frame (9000 bytes).
  * Only what the datagram holds is copied, so a short one costs no more.
@@ -318,6 +324,15 @@ struct sd_counters {
 enum sd_counter_idx { SD_COUNTERS(SD_COUNTER_IDX_) SD_C_MAX };
 #undef SD_COUNTER_IDX_
 #define SD_C_MV(method, verdict) (SD_C_MAX + (method) * SD_V_MAX + (verdict))
+/* The counter of method m in a run of per-method counters in SD_METHODS
+ * order from INVITE on, closed by the one for other methods */
+#define SD_METHOD_COUNTER(first, other, m) \
+	((m) == SD_M_OTHER || (m) >= SD_M_MAX ? (other) : (first) + (m) - SD_M_INVITE)
+_Static_assert(SD_C_req_other - SD_C_req_invite == SD_M_MAX - 1, "req_* follow SD_METHODS");
+_Static_assert(SD_C_dlg_other - SD_C_dlg_invite == SD_M_MAX - 1, "dlg_* follow SD_METHODS");
+_Static_assert(SD_C_resp_other - SD_C_resp_1xx == 6, "resp_1xx..6xx, other");
+_Static_assert(SD_C_unparsed_malformed - SD_C_unparsed_truncated == SD_U_MALFORMED - SD_U_TRUNCATED,
+	       "unparsed_* follow enum sd_unparsed");
 #define SD_C_TOTAL (SD_C_MAX + SD_M_MAX * SD_V_MAX)
 
 /* ---- the responder (sipdrain run) -------------------------------------- */
@@ -344,6 +359,7 @@ struct sd_responder_counters { SD_RESPONDER_COUNTERS(SD_COUNTER_FIELD_) };
 #define SD_COUNTER_IDX_(name, help) SD_RC_##name,
 enum sd_responder_counter_idx { SD_RESPONDER_COUNTERS(SD_COUNTER_IDX_) SD_RC_MAX };
 #undef SD_COUNTER_IDX_
+_Static_assert(SD_RC_reply_other - SD_RC_reply_invite == SD_M_MAX - 1, "reply_* follow SD_METHODS");
 
 /* The one entry of SD_MAP_RESPONDER: who answers, on which queues. */
 struct sd_responder {

@@ -33,7 +33,7 @@ static __u64 fnv1a(const char *s)
 	__u64 h = SD_FNV_OFFSET;
 
 	for (; *s; s++)
-		h = (h ^ (__u8)*s) * SD_FNV_PRIME;
+		h = SD_FNV_STEP(h, *s);
 	return h;
 }
 

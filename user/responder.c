@@ -21,6 +21,7 @@
 #include "log.h"
 #include "packet.h"
 #include "responder.h"
+#include "snapshot.h"
 #include "tester.h"
 
 #define NUM_FRAMES 2048
@@ -36,18 +37,10 @@ struct sd_xsk {
 	int fd, slot, queue;
 };
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 bool sd_responder_alive(const struct sd_responder *st)
 {
 	return st->pid && (kill(st->pid, 0) == 0 || errno == EPERM) &&
-	       now_ns() - st->heartbeat_ns < 5000000000ULL;
+	       sd_now_ns() - st->heartbeat_ns < 5000000000ULL;
 }
 
 int sd_rx_queues(const char *ifname)
@@ -96,7 +89,7 @@ static int xsk_open(struct sd_responder_ctx *r, const char *ifname, int slot,
 	};
 	size_t size = (size_t)NUM_FRAMES * SD_XSK_FRAME_SIZE;
 	struct sd_xsk *s = calloc(1, sizeof(*s));
-	__u32 idx, key = slot * SD_MAX_QUEUES + queue;
+	__u32 idx, key = SD_XSK_KEY(slot, queue);
 	int err;
 
 	if (!s)
@@ -157,7 +150,7 @@ fail:
 
 void sd_responder_tick(struct sd_responder_ctx *r)
 {
-	r->st->heartbeat_ns = now_ns();
+	r->st->heartbeat_ns = sd_now_ns();
 }
 
 int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char *server)
@@ -205,7 +198,7 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 	/* counters restart with each responder */
 	memset(r->st, 0, sizeof(*r->st));
 	r->st->pid = getpid();
-	r->st->heartbeat_ns = now_ns();
+	r->st->heartbeat_ns = sd_now_ns();
 	for (int slot = 0; slot < SD_MAX_IFACES; slot++) {
 		int nq;
 
@@ -233,8 +226,8 @@ int sd_responder_open(struct sd_responder_ctx *r, const char *reason, const char
 
 static __u32 method_counter(int m)
 {
-	return m <= SD_M_OTHER || m >= SD_M_MAX ? SD_RC_reply_other
-						 : SD_RC_reply_invite + m - SD_M_INVITE;
+	return m < 0 ? SD_RC_reply_other
+		     : SD_METHOD_COUNTER(SD_RC_reply_invite, SD_RC_reply_other, (unsigned)m);
 }
 
 static void bump(struct sd_responder_ctx *r, __u32 idx)
@@ -262,7 +255,7 @@ static void pass_on(struct sd_responder_ctx *r, const __u8 *payload, size_t len)
 	}
 	/* a fresh attempt, over any ended one of the same Call-ID (a
 	 * REGISTER refresh reuses its Call-ID) */
-	d.created_ns = d.last_ns = now_ns();
+	d.created_ns = d.last_ns = sd_now_ns();
 	d.state = SD_D_ATTEMPT;
 	if (bpf_map_update_elem(r->att_fd, &cls.call_id_hash, &d, BPF_ANY)) {
 		bump(r, SD_RC_dropped_malformed);
@@ -293,7 +286,7 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	if ((r->now.flags & SD_CF_RETRY_AUTO) && r->now.deadline_ns &&
 	    r->now.state == SD_DRAINING) {
 		/* come back when this node is gone: the seconds left */
-		__u64 now = now_ns(), dl = r->now.deadline_ns;
+		__u64 now = sd_now_ns(), dl = r->now.deadline_ns;
 
 		r->opts.retry_after = dl > now ? (dl - now + 999999999ULL) / 1000000000ULL : 1;
 	}
@@ -444,7 +437,7 @@ static void *serve(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	while (!r->stop) {
 		int n = sd_responder_poll(r, 100);
-		__u64 now = now_ns();
+		__u64 now = sd_now_ns();
 
 		if (n < 0) {
 			r->error = n;

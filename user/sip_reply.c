@@ -263,7 +263,7 @@ static void put_line(struct out *o, const struct hline *h)
 static __u64 fnv(__u64 h, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (__u8)p[i]) * SD_FNV_PRIME;
+		h = SD_FNV_STEP(h, p[i]);
 	return h;
 }
 

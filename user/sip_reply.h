@@ -44,9 +44,6 @@ struct sd_reply_opts {
 enum sd_reply_outcome { SD_REPLY_OUTCOMES(SD_REPLY_ENUM_) SD_R_MAX };
 #undef SD_REPLY_ENUM_
 
-/* The reply may exceed the request by this much, no more (a reflector
- * must not amplify). */
-#define SD_REPLY_MAX_GROWTH 256
 
 extern const char *const sd_reply_outcome_text[SD_R_MAX];
 
