@@ -22,7 +22,7 @@
 #include "packet.h"
 #include "responder.h"
 #include "snapshot.h"
-#include "tester.h"
+#include "sip_parse.h"
 
 #define NUM_FRAMES 2048
 #define RING_SIZE  2048

@@ -8,7 +8,7 @@
 
 #include "sip_reply.h"
 #include "sip_scan.h"
-#include "tester.h"
+#include "sip_parse.h"
 
 #define TEXT_(id, text) text,
 const char *const sd_reply_outcome_text[SD_R_MAX] = { SD_REPLY_OUTCOMES(TEXT_) };

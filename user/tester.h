@@ -40,8 +40,7 @@ int sd_tester_counters(struct sd_tester *t, struct sd_counters *c);
 /* Empty the dialog tables, known peers and guard, zero the counters. */
 int sd_tester_reset(struct sd_tester *t);
 
-/* The userspace reference parser: the same state machine as the XDP
- * program, fed byte by byte, on a bare SIP payload. */
-void sd_parse(const void *payload, size_t len, struct sd_result *r);
+/* sd_parse, the userspace classifier, for the tests that include this */
+#include "sip_parse.h"
 
 #endif
