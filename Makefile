@@ -27,7 +27,7 @@ USER_SRC := $(wildcard user/*.c)
 LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
 LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h tests/*.h)
-TEST_BIN := $(BUILD)/gate_test $(BUILD)/reply_test $(BUILD)/fill_dialogs $(BUILD)/sipload
+TEST_BIN := $(BUILD)/gate_test $(BUILD)/walk_test $(BUILD)/reply_test $(BUILD)/fill_dialogs $(BUILD)/sipload
 
 .PHONY: all compile deps test clean install bench demo fuzz fuzz-bins
 # `make` builds only: what is missing is named in one line (`make deps`

@@ -280,18 +280,41 @@ static __always_inline int parse_eth(void *data, void *data_end, __u32 *off, __u
 	return 0;
 }
 
-/* Ethernet, up to two VLAN tags, IPv4 (any IHL) or IPv6 (hop-by-hop,
- * routing and destination options skipped), UDP.  No map is touched:
- * traffic that is not UDP leaves after this and one counter. */
-static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
+/* The packet's bytes and its linear part, for either program: XDP
+ * (is_skb 0) or TC (is_skb 1).  is_skb is a constant where these are
+ * inlined, so each program keeps only its own helper. */
+static __always_inline long ctx_load(void *ctx, int is_skb, __u32 off, void *to, __u32 len)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	return is_skb ? bpf_skb_load_bytes(ctx, off, to, len)
+		      : bpf_xdp_load_bytes(ctx, off, to, len);
+}
+
+static __always_inline __u32 ctx_len(void *ctx, int is_skb)
+{
+	return is_skb ? ((struct __sk_buff *)ctx)->len : bpf_xdp_get_buff_len(ctx);
+}
+
+/* The one L2-L4 walk of both programs (user/packet.c follows the same
+ * rules; tests/walk_test.c runs both on the same frames): Ethernet, up
+ * to two VLAN tags, IPv4 (any IHL) or IPv6 (up to 8 hop-by-hop, routing
+ * and destination options headers, at any offset), UDP; TCP for the SYN
+ * path.  No map is touched: traffic that is not UDP leaves after this
+ * and one counter. */
+static __always_inline int walk_l4(void *ctx, int is_skb, struct l4 *p)
+{
+	void *data, *data_end;
 	__u32 off, l4off, i;
 	struct udphdr *udp;
 	__u16 proto;
 	__u8 nexthdr;
 
+	if (is_skb) {
+		data = (void *)(long)((struct __sk_buff *)ctx)->data;
+		data_end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
+	} else {
+		data = (void *)(long)((struct xdp_md *)ctx)->data;
+		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
+	}
 	if (parse_eth(data, data_end, &off, &proto))
 		return L4_BAD;
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -326,7 +349,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 			if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_ROUTING &&
 			    nexthdr != IPPROTO_DSTOPTS)
 				break;
-			if (l4off > 0xffff || bpf_xdp_load_bytes(ctx, l4off, eh, 2))
+			if (l4off > 0xffff || ctx_load(ctx, is_skb, l4off, eh, 2))
 				return L4_BAD;
 			nexthdr = eh[0];
 			l4off += (eh[1] + 1) * 8;
@@ -356,7 +379,7 @@ static __always_inline int parse_udp(struct xdp_md *ctx, struct l4 *p)
 		/* far behind extension headers: read, not indexed */
 		struct udphdr uh;
 
-		if (bpf_xdp_load_bytes(ctx, l4off, &uh, sizeof(uh)))
+		if (ctx_load(ctx, is_skb, l4off, &uh, sizeof(uh)))
 			return L4_BAD;
 		p->dport = bpf_ntohs(uh.dest);
 		p->sport = bpf_ntohs(uh.source);
@@ -424,7 +447,7 @@ static __always_inline void scan_run(struct sd_scratch *x, struct sd_result *r)
 	sd_scan_result(&x->s, r);
 }
 
-static __always_inline int scan_xdp(struct xdp_md *ctx, struct l4 *p, struct sd_result *r)
+static __always_inline int scan_l4(void *ctx, int is_skb, struct l4 *p, struct sd_result *r)
 {
 	struct sd_scratch *x = scan_begin(p->len);
 	__u32 n;
@@ -432,7 +455,7 @@ static __always_inline int scan_xdp(struct xdp_md *ctx, struct l4 *p, struct sd_
 	if (!x)
 		return -1;
 	n = x->s.end;
-	if (n > 0 && n <= SD_SCAN_MAX && bpf_xdp_load_bytes(ctx, p->off, x->buf, n))
+	if (n > 0 && n <= SD_SCAN_MAX && ctx_load(ctx, is_skb, p->off, x->buf, n))
 		return -1;
 	scan_run(x, r);
 	return 0;
@@ -1182,7 +1205,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		}
 	}
 	__builtin_memset(&p, 0, sizeof(p));
-	k = parse_udp(ctx, &p);
+	k = walk_l4(ctx, 0, &p);
 	if (k == L4_TCP) {
 		cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
 		cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
@@ -1223,13 +1246,13 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	__builtin_memset(&r, 0, sizeof(r));
 	if (p.len < sizeof(struct udphdr) ||
-	    p.off - sizeof(struct udphdr) + p.len > bpf_xdp_get_buff_len(ctx)) {
+	    p.off - sizeof(struct udphdr) + p.len > ctx_len(ctx, 0)) {
 		cnt->bad_l3++;
 		goto out;
 	}
 	p.len -= sizeof(struct udphdr);
 	r.l3 = p.l3;
-	if (scan_xdp(ctx, &p, &r)) {
+	if (scan_l4(ctx, 0, &p, &r)) {
 		cnt->bad_l3++;
 		goto out;
 	}
@@ -1296,73 +1319,55 @@ out:
 SEC("tc")
 int sipdrain_egress(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	__u32 zero = 0, off, l4off, n;
+	__u32 zero = 0;
 	struct sd_counters *cnt = bpf_map_lookup_elem(&SD_MAP_COUNTERS, &zero);
 	struct sd_config *cfg = bpf_map_lookup_elem(&SD_MAP_CONFIG, &zero);
 	struct sd_result r = {};
 	struct sd_guard_key peer = {};
-	struct sd_scratch *x;
-	struct udphdr *udp;
-	__u16 proto, sport;
-	__u32 len;
+	struct l4 p;
 
 	if (!cnt || !cfg)
 		return TC_ACT_OK;
 	count(cnt, SD_C_egress_packets);
-	if (parse_eth(data, data_end, &off, &proto))
+	__builtin_memset(&p, 0, sizeof(p));
+	/* the same walk as ingress: from a gated source port */
+	if (walk_l4(skb, 1, &p) != L4_UDP || !port_gated(p.sport))
 		goto out;
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = data + off;
-
-		if ((void *)(ip + 1) > data_end || ip->ihl < 5 || ip->protocol != IPPROTO_UDP ||
-		    (ip->frag_off & bpf_htons(0x3fff)))
-			goto out;
-		l4off = off + ip->ihl * 4;
-		peer.family = 4;
-		peer.v4 = ip->daddr;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = data + off;
-
-		/* the server's own datagrams carry no extension headers */
-		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
-			goto out;
-		l4off = off + sizeof(*ip6);
-		peer.family = 6;
-		__builtin_memcpy(&peer.v6_prefix, &ip6->daddr, 8);     /* the /64 */
-	} else {
+	if (p.len < sizeof(struct udphdr) || p.off - sizeof(struct udphdr) + p.len > ctx_len(skb, 1))
 		goto out;
+	p.len -= sizeof(struct udphdr);
+	/* whom the server talks to: the destination, as the guard keys it */
+	{
+		void *data = (void *)(long)skb->data;
+		void *data_end = (void *)(long)skb->data_end;
+
+		peer.family = p.l3;
+		if (p.l3 == 4) {
+			struct iphdr *ip = data + (p.l3off & 0x3ff);
+
+			if ((void *)(ip + 1) > data_end)
+				goto out;
+			peer.v4 = ip->daddr;
+		} else {
+			struct ipv6hdr *ip6 = data + (p.l3off & 0x3ff);
+
+			if ((void *)(ip6 + 1) > data_end)
+				goto out;
+			__builtin_memcpy(&peer.v6_prefix, &ip6->daddr, 8);     /* the /64 */
+		}
 	}
-	l4off &= 0x3ff;
-	udp = data + l4off;
-	if ((void *)(udp + 1) > data_end)
+	if (scan_l4(skb, 1, &p, &r))
 		goto out;
-	sport = bpf_ntohs(udp->source);
-	if (!port_gated(sport))
-		goto out;
-	len = bpf_ntohs(udp->len);
-	if (len < sizeof(*udp) || l4off + len > skb->len)
-		goto out;
-	len -= sizeof(*udp);
-	x = scan_begin(len);
-	if (!x)
-		goto out;
-	n = x->s.end;
-	if (n > 0 && n <= SD_SCAN_MAX &&
-	    bpf_skb_load_bytes(skb, l4off + sizeof(*udp), x->buf, n))
-		goto out;
-	scan_run(x, &r);
-	r.l3 = proto == bpf_htons(ETH_P_IP) ? 4 : 6;
+	r.l3 = p.l3;
 	if (r.kind == SD_K_REQUEST)
 		count(cnt, SD_C_egress_requests);
 	else if (r.kind == SD_K_RESPONSE)
 		count(cnt, SD_C_egress_responses);
 	/* the server answered this address with a 2xx, or acknowledged a
 	 * call's 2xx to it: a peer it does business with (a 401, 404 or 486
-	 * to a scanner makes none, nor churns the table).  The
-	 * responder's 503s leave through AF_XDP and the RSTs through XDP_TX,
-	 * below TC: they never make a peer (or every flood source would) */
+	 * to a scanner makes none, nor churns the table).  The responder's
+	 * 503s leave through AF_XDP and the RSTs through XDP_TX, below TC:
+	 * they never make a peer (or every flood source would) */
 	if ((r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 300) ||
 	    (r.kind == SD_K_REQUEST && r.method == SD_M_ACK))
 		peer_mark(&peer, cnt);

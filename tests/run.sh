@@ -32,6 +32,7 @@ run() {
 
 run helpers     tests/check_helpers.sh build/sipdrain.bpf.o
 run gate        build/gate_test "$SHARED" tests/data
+run walk        build/walk_test
 run reply       build/reply_test "$SHARED" tests/data
 run pcap        python3 tests/pcap_check.py build/sipdrain "$SHARED/pcap"
 run cli         bash tests/cli_test.sh

@@ -75,11 +75,16 @@ int sd_udp_frame_parse(const __u8 *f, size_t len, struct sd_udp_frame *u)
 		u->tos = (ip6.priority << 4) | (ip6.flow_lbl[0] >> 4);
 		nh = ip6.nexthdr;
 		off += 40;
-		while ((nh == 0 || nh == 43 || nh == 60) && off + 2 <= len) {
+		/* the gate's rules (bpf walk_l4): up to 8 hop-by-hop, routing
+		 * and destination options headers; a longer chain, or one cut
+		 * short, is not read */
+		for (int i = 0; i < 8 && (nh == 0 || nh == 43 || nh == 60); i++) {
+			if (off + 2 > len)
+				return -1;
 			nh = f[off];
 			off += (f[off + 1] + 1) * 8;
 		}
-		if (nh != IPPROTO_UDP)
+		if (nh != IPPROTO_UDP || off > 0xffff)
 			return -1;
 	} else {
 		return -1;
