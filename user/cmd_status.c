@@ -25,9 +25,6 @@ static const char status_usage[] =
 	"  -w, --watch[=SECS]   refresh every SECS seconds (default 1) until interrupted\n"
 	"  -h, --help           this text\n";
 
-#define RNAME_(name, help) #name,
-static const char *const responder_names[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RNAME_) };
-#undef RNAME_
 
 static const char *state_name(__u32 s)
 {
@@ -48,7 +45,7 @@ static int bound(const struct sd_snapshot *s, int slot)
 /* Requests per second of method m between two snapshots. */
 static double rate(const struct sd_snapshot *a, const struct sd_snapshot *b, int m)
 {
-	int i = m == SD_M_OTHER ? SD_C_req_other : SD_C_req_invite + m - SD_M_INVITE;
+	int i = SD_METHOD_COUNTER(SD_C_req_invite, SD_C_req_other, m);
 	double dt = (b->mono_ns - a->mono_ns) / 1e9;
 
 	return dt > 0 ? (((const __u64 *)&b->cnt)[i] - ((const __u64 *)&a->cnt)[i]) / dt : 0;
@@ -150,7 +147,7 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 	printf("},\"responder\":{\"running\":%s,\"pid\":%u,\"counters\":{",
 	       s->responder_alive ? "true" : "false", s->responder_alive ? s->rs.pid : 0);
 	for (int i = 0; i < SD_RC_MAX; i++)
-		printf("%s\"%s\":%llu", i ? "," : "", responder_names[i],
+		printf("%s\"%s\":%llu", i ? "," : "", sd_responder_counter_names[i],
 		       (unsigned long long)((const __u64 *)&s->rs.c)[i]);
 	printf("}}}\n");
 }
@@ -289,7 +286,7 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 			       (unsigned long long)((const __u64 *)&s->cnt)[i]);
 	for (int i = 0; i < SD_RC_MAX; i++)
 		if (((const __u64 *)&s->rs.c)[i])
-			printf("  responder.%-14s %llu\n", responder_names[i],
+			printf("  responder.%-14s %llu\n", sd_responder_counter_names[i],
 			       (unsigned long long)((const __u64 *)&s->rs.c)[i]);
 }
 

@@ -23,6 +23,7 @@
 #define MV_NAMES_(id, name) "mv_" #id "_pass", "mv_" #id "_redirect", "mv_" #id "_drop",
 const char *const sd_counter_names[SD_C_TOTAL] = { SD_COUNTERS(NAME_) SD_METHODS(MV_NAMES_) };
 #undef MV_NAMES_
+const char *const sd_responder_counter_names[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(NAME_) };
 #undef NAME_
 #define MNAME_(id, name) name,
 const char *const sd_method_names[SD_M_MAX] = { SD_METHODS(MNAME_) };

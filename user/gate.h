@@ -17,6 +17,7 @@ void sd_gate_close(struct sipdrain *skel);
 
 /* Names, for status and JSON. */
 extern const char *const sd_counter_names[SD_C_TOTAL];
+extern const char *const sd_responder_counter_names[SD_RC_MAX];
 extern const char *const sd_method_names[SD_M_MAX];
 extern const char *const sd_state_names[SD_STATE_MAX];
 extern const char *const sd_kind_names[SD_K_MAX];

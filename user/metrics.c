@@ -33,9 +33,6 @@ static void head(struct buf *b, const char *name, const char *type, const char *
 	out(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-#define RNAME_(name, help) #name,
-static const char *const responder_names[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RNAME_) };
-#undef RNAME_
 #define RHELP_(name, help) help,
 static const char *const responder_help[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RHELP_) };
 #undef RHELP_
@@ -154,7 +151,7 @@ size_t sd_metrics_render(char *p, size_t cap)
 
 		if (i >= SD_RC_reply_invite && i <= SD_RC_reply_other)
 			continue;
-		snprintf(n, sizeof(n), "sipdrain_responder_%s_total", responder_names[i]);
+		snprintf(n, sizeof(n), "sipdrain_responder_%s_total", sd_responder_counter_names[i]);
 		head(&b, n, "counter", responder_help[i]);
 		out(&b, "%s %llu\n", n, (unsigned long long)((const __u64 *)&s.rs.c)[i]);
 	}
