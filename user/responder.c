@@ -241,15 +241,13 @@ static void bump(struct sd_responder_ctx *r, __u32 idx)
  * another host): the server answers it.  Its Call-ID becomes an attempt
  * the gate lets through, so the caller's retransmission (T1, 500 ms)
  * passes the drain and reaches the server: fail-open, counted. */
-static void pass_on(struct sd_responder_ctx *r, const __u8 *payload, size_t len)
+static void pass_on(struct sd_responder_ctx *r, const struct sd_result *cls)
 {
 	struct sd_dialog d = { 0 };
-	struct sd_result cls;
 
-	sd_parse(payload, len, &cls);
 	/* offline, the gate lets nothing new through (the state table):
 	 * there is no server to hand it to */
-	if (!(cls.flags & SD_F_CALLID) || r->now.state != SD_DRAINING) {
+	if (!(cls->flags & SD_F_CALLID) || r->now.state != SD_DRAINING) {
 		bump(r, SD_RC_dropped_malformed);
 		return;
 	}
@@ -257,7 +255,7 @@ static void pass_on(struct sd_responder_ctx *r, const __u8 *payload, size_t len)
 	 * REGISTER refresh reuses its Call-ID) */
 	d.created_ns = d.last_ns = sd_now_ns();
 	d.state = SD_D_ATTEMPT;
-	if (bpf_map_update_elem(r->att_fd, &cls.call_id_hash, &d, BPF_ANY)) {
+	if (bpf_map_update_elem(r->att_fd, &cls->call_id_hash, &d, BPF_ANY)) {
 		bump(r, SD_RC_dropped_malformed);
 		return;
 	}
@@ -270,6 +268,7 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	static char reply[SD_XSK_FRAME_SIZE];
 	struct sd_udp_frame req, rep;
 	struct sd_peer src, dst;
+	struct sd_result cls;
 	size_t rlen = 0;
 	__u32 jitter;
 	int method;
@@ -293,10 +292,13 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	jitter = r->now.retry_jitter;
 	if (jitter)
 		r->opts.retry_after += random() % (jitter + 1);
-	rc = sd_build_503((const char *)pkt + req.payload_off, req.payload_len, &src,
-			  &r->opts, reply, sizeof(reply), &rlen, &dst, &method);
+	/* read once as the gate reads it; the builder walks the header
+	 * lines it copies */
+	sd_parse(pkt + req.payload_off, req.payload_len, &cls);
+	rc = sd_build_503_cls((const char *)pkt + req.payload_off, req.payload_len, &cls, &src,
+			      &r->opts, reply, sizeof(reply), &rlen, &dst, &method);
 	if (sd_reply_outcome_passes(rc)) {
-		pass_on(r, pkt + req.payload_off, req.payload_len);
+		pass_on(r, &cls);
 		return 0;
 	}
 	switch (rc) {
@@ -317,7 +319,7 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	 * sent-by port (5060 when absent); always the source address (the
 	 * builder leaves a maddr elsewhere to the server) */
 	if (memcmp(dst.addr, req.saddr, dst.family == AF_INET ? 4 : 16)) {
-		pass_on(r, pkt + req.payload_off, req.payload_len);
+		pass_on(r, &cls);
 		return 0;
 	}
 	rep.dport = dst.port;

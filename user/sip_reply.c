@@ -542,9 +542,23 @@ enum sd_reply_outcome sd_build_503(const char *m, size_t len,
 				   char *outbuf, size_t cap, size_t *outlen,
 				   struct sd_peer *dst, int *method)
 {
-	struct out o = { .p = outbuf, .cap = cap };
-	bool first_via = true;
 	struct sd_result cls;
+
+	/* the same classification as the XDP program */
+	sd_parse(m, len, &cls);
+	return sd_build_503_cls(m, len, &cls, src, opt, outbuf, cap, outlen, dst, method);
+}
+
+enum sd_reply_outcome sd_build_503_cls(const char *m, size_t len,
+				       const struct sd_result *clsp,
+				       const struct sd_peer *src,
+				       const struct sd_reply_opts *opt,
+				       char *outbuf, size_t cap, size_t *outlen,
+				       struct sd_peer *dst, int *method)
+{
+	struct out o = { .p = outbuf, .cap = cap };
+	const struct sd_result cls = *clsp;
+	bool first_via = true;
 	enum sd_reply_outcome rc;
 	struct topvia tv;
 	struct hline h;
@@ -554,8 +568,6 @@ enum sd_reply_outcome sd_build_503(const char *m, size_t len,
 
 	*method = SD_M_OTHER;
 	memset(dst, 0, sizeof(*dst));
-	/* the same classification as the XDP program */
-	sd_parse(m, len, &cls);
 	if (cls.kind == SD_K_REQUEST)
 		*method = cls.method;
 	if (cls.kind == SD_K_RESPONSE)

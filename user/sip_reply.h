@@ -67,6 +67,15 @@ enum sd_reply_outcome sd_build_503(const char *req, size_t len,
 				   const struct sd_reply_opts *o,
 				   char *out, size_t cap, size_t *outlen,
 				   struct sd_peer *dst, int *method);
+/* The same from the classification the caller already has (sd_parse of
+ * the same bytes): the responder reads each request once with the
+ * gate's scanner, and once for the header lines the reply copies. */
+enum sd_reply_outcome sd_build_503_cls(const char *req, size_t len,
+				       const struct sd_result *cls,
+				       const struct sd_peer *src,
+				       const struct sd_reply_opts *o,
+				       char *out, size_t cap, size_t *outlen,
+				       struct sd_peer *dst, int *method);
 
 /* Is a request that got this outcome handed to the server (fail-open)
  * rather than dropped?  True for well-formed requests the responder
