@@ -13,17 +13,30 @@
 #include "log.h"
 #include "snapshot.h"
 
-static const char status_usage[] =
-	"Usage: sipdrain status [--json] [--watch [SECONDS]]\n"
-	"\n"
+struct status_opts {
+	bool json;
+	__u32 every;            /* --watch: seconds between refreshes; 0: once */
+};
+
+/* --watch is long only: -w is drain's --wait. */
+static const struct sd_opt status_options[] = {
+	{ .name = "json", .letter = 'j', .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct status_opts, json), .help = "one JSON object" },
+	{ .name = "watch", .type = SD_OPT_UINT, .arg = "SECS", .optional = true, .bare = 1,
+	  SD_OPT_FIELD(struct status_opts, every), .min = 1, .max = 3600,
+	  .what = "watch interval",
+	  .help = "refresh every SECS seconds (default 1) until interrupted" },
+	{ NULL }
+};
+
+static const struct sd_usage status_usage = {
+	.cmd = "status",
+	.text =
 	"State, deadline and time left, calls in the dialog table by state (with\n"
 	"the oldest one's age), request rates by method, 503s sent, fallbacks,\n"
 	"interfaces and the responder's queues, and every counter.  Rates are\n"
-	"measured over 0.25 s (with --watch, between refreshes).\n"
-	"\n"
-	"  -j, --json           one JSON object\n"
-	"  -w, --watch[=SECS]   refresh every SECS seconds (default 1) until interrupted\n"
-	"  -h, --help           this text\n";
+	"measured over 0.25 s (with --watch, between refreshes).\n",
+};
 
 #define RNAME_(name, help) #name,
 static const char *const responder_names[SD_RC_MAX] = { SD_RESPONDER_COUNTERS(RNAME_) };
@@ -295,30 +308,22 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", optional_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	struct status_opts so = { 0 };
+	const struct sd_opt_group groups[] = { { status_options, &so }, { NULL } };
 	static struct sd_snapshot a, b;
-	unsigned long every = 0;
-	bool json = false;
-	int opt;
+	unsigned long every;
+	bool json;
+	int first;
 
-	while ((opt = sd_getopt(argc, argv, "jw::h", opts, status_usage)) != -1) {
-		if (opt == 'j')
-			json = true;
-		if (opt == 'w') {
-			every = 1;
-			if (optarg && !sd_parse_uint("watch interval", optarg, 1, 3600, &every))
-				return SD_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pr_warn("status: unexpected argument '%s'\n", argv[optind]);
+	first = sd_opts_parse(argc, argv, &status_usage, groups);
+	if (first < 0)
+		return SD_EXIT_USAGE;
+	if (first < argc) {
+		pr_warn("status: unexpected argument '%s'\n", argv[first]);
 		return SD_EXIT_USAGE;
 	}
+	every = so.every;
+	json = so.json;
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 	if (sd_snapshot_take(&a, false))
