@@ -226,10 +226,13 @@ static void print_usage(const struct sd_usage *u, const struct entry *all, int n
 
 	for (const char *l = ops; l; l = nl ? nl + 1 : NULL) {
 		nl = strchr(l, '\n');
-		printf("%s sipdrain %s%s%s%.*s\n", l == ops ? "Usage:" : "      ", u->cmd, opts,
-		       *l ? " " : "", nl ? (int)(nl - l) : (int)strlen(l), l);
+		printf("%s sipdrain%s%s%s%s%.*s\n", l == ops ? "Usage:" : "      ",
+		       u->cmd ? " " : "", u->cmd ?: "", opts, *l ? " " : "",
+		       nl ? (int)(nl - l) : (int)strlen(l), l);
 	}
-	printf("\n%s\n", u->text);
+	if (u->text)
+		printf("\n%s", u->text);
+	putchar('\n');
 	for (int i = 0; i < n; i++) {
 		int w = spec(buf, sizeof(buf), all[i].o);
 
@@ -276,16 +279,42 @@ static bool collect(const struct sd_opt_group *groups, struct entry *all, int *n
 	return true;
 }
 
+/* getopt_long refused an option (c is '?' or ':'): one line. */
+static void bad_option(const struct sd_usage *u, int c, const struct entry *all, char **argv)
+{
+	const char *cmd = u->cmd ?: "", *colon = u->cmd ? ": " : "", *sp = u->cmd ? " " : "";
+	char name[64];
+
+	if (optopt >= LONG_VAL)
+		snprintf(name, sizeof(name), "--%s", all[optopt - LONG_VAL].o->name);
+	else if (optopt)
+		snprintf(name, sizeof(name), "-%c", optopt);
+	else                    /* an unknown long option: as typed */
+		snprintf(name, sizeof(name), "%s", argv[optind - 1]);
+	if (c == ':')
+		pr_warn("%s%soption '%s' needs a value (see 'sipdrain%s%s --help')\n",
+			cmd, colon, name, sp, cmd);
+	else if (optopt >= LONG_VAL)
+		pr_warn("%s%soption '%s' takes no value (see 'sipdrain%s%s --help')\n",
+			cmd, colon, name, sp, cmd);
+	else
+		pr_warn("%s%sunknown option '%s' (see 'sipdrain%s%s --help')\n",
+			cmd, colon, name, sp, cmd);
+}
+
 int sd_opts_parse(int argc, char **argv, const struct sd_usage *u,
 		  const struct sd_opt_group *groups)
 {
 	struct option longopts[MAX_OPTS + 1] = { { 0 } };
-	char shortopts[3 * MAX_OPTS + 2] = ":";        /* ':' tells a missing value */
+	char shortopts[3 * MAX_OPTS + 3];
 	struct entry all[MAX_OPTS];
-	int n, c, k = 1;
+	int n, c, k = 0;
 
 	if (!collect(groups, all, &n))
 		return -1;
+	if (u->options_first)
+		shortopts[k++] = '+';    /* stop at the first operand */
+	shortopts[k++] = ':';            /* a missing value: ':', not '?' */
 	for (int i = 0; i < n; i++) {
 		const struct sd_opt *o = all[i].o;
 		int has = !o->arg ? no_argument : o->optional ? optional_argument : required_argument;
@@ -308,22 +337,7 @@ int sd_opts_parse(int argc, char **argv, const struct sd_usage *u,
 		int i = -1;
 
 		if (c == ':' || c == '?') {
-			if (optopt >= LONG_VAL)
-				snprintf(shortopts, sizeof(shortopts), "--%s",
-					 all[optopt - LONG_VAL].o->name);
-			else if (optopt)
-				snprintf(shortopts, sizeof(shortopts), "-%c", optopt);
-			else
-				snprintf(shortopts, sizeof(shortopts), "%s", argv[optind - 1]);
-			if (c == ':')
-				pr_warn("%s: option '%s' needs a value (see 'sipdrain %s --help')\n",
-					u->cmd, shortopts, u->cmd);
-			else if (optopt >= LONG_VAL)
-				pr_warn("%s: option '%s' takes no value (see 'sipdrain %s --help')\n",
-					u->cmd, shortopts, u->cmd);
-			else
-				pr_warn("%s: unknown option '%s' (see 'sipdrain %s --help')\n",
-					u->cmd, shortopts, u->cmd);
+			bad_option(u, c, all, argv);
 			return -1;
 		}
 		if (c >= LONG_VAL) {

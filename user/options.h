@@ -76,10 +76,11 @@ struct sd_ports {
  * [OPTIONS] OPERANDS" (one line per '\n' in operands), the text, the
  * options, the epilogue. */
 struct sd_usage {
-	const char *cmd;
+	const char *cmd;                /* NULL: sipdrain's own options */
 	const char *operands;
 	const char *text;
 	const char *epilogue;
+	bool options_first;             /* stop at the first operand (the command) */
 };
 
 /* Parse the command's options (argv[0] is the command) into the
