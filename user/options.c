@@ -36,7 +36,7 @@ static const char *what(const struct sd_opt *o)
 
 /* The words an operator types ("off", "auto", "skb"; not "0"), as
  * "a, b or c", after prefix; nothing when there are none. */
-static int words_text(char *buf, size_t n, const char *prefix, const struct sd_opt_word *w)
+static void words_text(char *buf, size_t n, const char *prefix, const struct sd_opt_word *w)
 {
 	int k = 0, count = 0, i = 0;
 
@@ -52,7 +52,6 @@ static int words_text(char *buf, size_t n, const char *prefix, const struct sd_o
 			break;
 		i++;
 	}
-	return k;
 }
 
 /* The one line for a value the option's type refuses. */
@@ -88,8 +87,8 @@ static void bad_value(const struct sd_opt *o, const char *arg)
 		pr_warn("invalid %s: at most %llu characters, no quotes, backslashes or line breaks\n",
 			what(o), (unsigned long long)o->max);
 		break;
-	default:
-		pr_warn("invalid %s '%s'\n", what(o), arg);
+	default:                /* a flag or a port: never refused here */
+		break;
 	}
 }
 
@@ -121,72 +120,68 @@ static void store(void *field, size_t size, __u64 v)
 	}
 }
 
-/* One option's value (NULL: none given) into its field. */
+/* The number a flag, uint, duration or enum stands for: a word's, or
+ * the value parsed (arg NULL: --name without its optional value). */
+static bool number_of(const struct sd_opt *o, const char *arg, __u64 *v)
+{
+	if (o->type == SD_OPT_FLAG || !arg) {
+		*v = o->type == SD_OPT_FLAG ? 1 : o->bare;
+		return true;
+	}
+	for (const struct sd_opt_word *w = o->words; w && w->word; w++)
+		if (!strcmp(arg, w->word)) {
+			*v = w->value;
+			return true;
+		}
+	if (o->type == SD_OPT_UINT)
+		return parse_number(arg, o->min, o->max, v);
+	if (o->type == SD_OPT_DURATION) {
+		/* today's lenient parser; it will be made strict on its own */
+		*v = sd_parse_duration(arg);
+		return *v && *v >= o->min;
+	}
+	return false;           /* an enum is its words only */
+}
+
+/* One option's value into its field; one line and false if refused. */
 static bool apply(const struct sd_opt *o, void *base, const char *arg)
 {
 	void *field = (char *)base + o->off;
-	__u64 v = 0;
+	struct sd_ports *ports = field;
+	__u64 v;
 	int m;
 
-	if (!arg && o->type != SD_OPT_FLAG) {
-		v = o->bare;            /* --name without its optional value */
-		goto number;
-	}
 	switch (o->type) {
-	case SD_OPT_FLAG:
-		v = 1;
-		goto number;
-	case SD_OPT_UINT:
-	case SD_OPT_DURATION:
-	case SD_OPT_ENUM:
-		for (const struct sd_opt_word *w = o->words; w && w->word; w++)
-			if (!strcmp(arg, w->word)) {
-				v = w->value;
-				goto number;
-			}
-		if (o->type == SD_OPT_UINT && parse_number(arg, o->min, o->max, &v))
-			goto number;
-		/* today's duration parser, strict one day */
-		if (o->type == SD_OPT_DURATION && (v = sd_parse_duration(arg)) && v >= o->min)
-			goto number;
-		bad_value(o, arg);
-		return false;
-	case SD_OPT_PORT: {
-		struct sd_ports *p = field;
-
-		if (!sd_add_port(p->port, &p->n, arg))
+	case SD_OPT_PORT:       /* sd_add_port says what is wrong */
+		if (!sd_add_port(ports->port, &ports->n, arg))
 			return false;
 		break;
-	}
 	case SD_OPT_METHOD:
 		m = sd_method_by_name(arg);
-		if (m < 0) {
-			bad_value(o, arg);
-			return false;
-		}
+		if (m < 0)
+			goto bad;
 		*(__u32 *)field |= 1U << m;
 		break;
 	case SD_OPT_TEXT:
-		if (strpbrk(arg, "\r\n\"\\")) {
-			bad_value(o, arg);
-			return false;
-		}
+		if (strpbrk(arg, "\r\n\"\\"))
+			goto bad;
 		/* fall through */
 	case SD_OPT_STRING:
-		if (o->max && strlen(arg) > o->max) {
-			bad_value(o, arg);
-			return false;
-		}
+		if (o->max && strlen(arg) > o->max)
+			goto bad;
 		*(const char **)field = arg;
 		break;
+	default:
+		if (!number_of(o, arg, &v))
+			goto bad;
+		store(field, o->size, v);
 	}
-	goto seen;
-number:
-	store(field, o->size, v);
-seen:
 	if (o->seen)
 		*(bool *)((char *)base + o->seen - 1) = true;
 	return true;
+bad:
+	bad_value(o, arg);
+	return false;
 }
 
 /* "-p, --port N" / "    --peer-window DURATION" / "    --watch[=SECS]" */
