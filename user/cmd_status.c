@@ -311,8 +311,6 @@ int cmd_status(int argc, char **argv)
 	struct status_opts so = { 0 };
 	const struct sd_opt_group groups[] = { { status_options, &so }, { NULL } };
 	static struct sd_snapshot a, b;
-	unsigned long every;
-	bool json;
 	int first;
 
 	first = sd_opts_parse(argc, argv, &status_usage, groups);
@@ -322,19 +320,17 @@ int cmd_status(int argc, char **argv)
 		pr_warn("status: unexpected argument '%s'\n", argv[first]);
 		return SD_EXIT_USAGE;
 	}
-	every = so.every;
-	json = so.json;
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 	if (sd_snapshot_take(&a, false))
 		return SD_EXIT_ERR;
-	if (every)
-		sleep(every);
+	if (so.every)
+		sleep(so.every);
 	for (;;) {
 		if (sd_snapshot_take(&b, true))
 			return SD_EXIT_ERR;
 		sd_snapshot_peers(&b);
-		if (!every && b.mono_ns - a.mono_ns < 250000000ULL) {
+		if (!so.every && b.mono_ns - a.mono_ns < 250000000ULL) {
 			/* the rates want 0.25 s: the table walk counts towards it */
 			struct sd_snapshot c;
 
@@ -345,16 +341,16 @@ int cmd_status(int argc, char **argv)
 			b.rs = c.rs;
 			b.mono_ns = c.mono_ns;
 		}
-		if (every && !json && isatty(STDOUT_FILENO))
+		if (so.every && !so.json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		if (json)
+		if (so.json)
 			print_json(&a, &b);
 		else
 			print_human(&a, &b);
 		fflush(stdout);
-		if (!every)
+		if (!so.every)
 			return SD_EXIT_OK;
 		a = b;
-		sleep(every);
+		sleep(so.every);
 	}
 }
