@@ -22,6 +22,12 @@ for c in run attach detach drain resume status classify; do
 	check "$c --help exits 0 with usage" test $rc -eq 0 -a "${out#Usage: sipdrain $c}" != "$out"
 done
 check "sipdrain --help" bash -c "'$SD' --help | grep -q classify"
+# one letter, one option: a short option means the same in every command
+# (and in sipdrain's own options)
+clash=$(for c in "" run attach detach drain resume status classify; do "$SD" $c --help; done |
+	sed -n 's/^  -\(.\), --\([a-z-]*\).*/\1 \2/p' | sort -u |
+	awk '{ n[$1]++; o[$1] = o[$1] " --" $2 } END { for (l in n) if (n[l] > 1) printf "-%s:%s; ", l, o[l] }')
+check "each short option means one long option in every command${clash:+ (not: $clash)}" test -z "$clash"
 
 expect_error "no command"            "no command given"  "$SD"
 expect_error "unknown command"       "unknown command"   "$SD" frobnicate

@@ -122,9 +122,9 @@ int sd_attach(const struct sd_attach_opts *o)
 		pr_warn("attach: 1 to %d interfaces\n", SD_MAX_IFACES);
 		return -EINVAL;
 	}
-	if (o->nports) {
-		cfg.nports = o->nports;
-		memcpy(cfg.ports, o->ports, o->nports * sizeof(__u16));
+	if (o->ports.n) {
+		cfg.nports = o->ports.n;
+		memcpy(cfg.ports, o->ports.port, o->ports.n * sizeof(__u16));
 	} else {
 		cfg.nports = 1;
 		cfg.ports[0] = SD_DEFAULT_PORT;
@@ -207,11 +207,11 @@ int sd_attach(const struct sd_attach_opts *o)
 	cfg.nifaces = o->nifaces;
 	cfg.max_dialogs = max_dialogs;
 	cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
-	cfg.reply_rate = o->no_reply_limit ? 0 : o->reply_rate ?: SD_DEFAULT_REPLY_RATE;
+	cfg.reply_rate = o->reply_rate_set ? o->reply_rate : SD_DEFAULT_REPLY_RATE;
 	cfg.reply_burst = o->reply_burst ?: (o->reply_rate ? 2 * o->reply_rate : SD_DEFAULT_REPLY_BURST);
-	cfg.ntcp_ports = o->ntcp_ports;
-	memcpy(cfg.tcp_ports, o->tcp_ports, sizeof(cfg.tcp_ports));
-	cfg.dialog_idle_ns = (o->dialog_idle_s ?: SD_DEFAULT_DIALOG_IDLE_S) * 1000000000ULL;
+	cfg.ntcp_ports = o->tcp_ports.n;
+	memcpy(cfg.tcp_ports, o->tcp_ports.port, sizeof(cfg.tcp_ports));
+	cfg.dialog_idle_ns = o->dialog_idle_ns ?: SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
 	cfg.min_watch_ns = o->min_watch_set ? o->min_watch_ns :
 			   SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
 	cfg.peer_window_ns = o->peer_window_set ? o->peer_window_ns :

@@ -6,20 +6,19 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sipdrain_common.h"
+#include "options.h"
 
 struct sd_attach_opts {
 	char **ifnames;
 	int nifaces;
-	const __u16 *ports;     /* NULL: 5060 */
-	__u32 nports;
+	struct sd_ports ports;  /* none: 5060 */
 	int mode;               /* enum xdp_attach_mode */
 	__u32 max_dialogs;      /* 0: default */
-	__u32 dialog_idle_s;    /* 0: default (2 h) */
-	__u32 reply_rate;       /* answered requests/s per source; 0: default */
-	__u32 reply_burst;
-	bool no_reply_limit;
-	__u16 tcp_ports[SD_MAX_PORTS];
-	__u32 ntcp_ports;
+	__u64 dialog_idle_ns;   /* 0: default (2 h) */
+	bool reply_rate_set;    /* else SD_DEFAULT_REPLY_RATE */
+	__u32 reply_rate;       /* answered requests/s per source; 0: no limit */
+	__u32 reply_burst;      /* 0: 2 x rate */
+	struct sd_ports tcp_ports;
 	bool min_watch_set;     /* else SD_DEFAULT_MIN_WATCH_S */
 	__u64 min_watch_ns;
 	bool peer_window_set;   /* else SD_DEFAULT_PEER_WINDOW_S */

@@ -8,8 +8,8 @@
 #include "gate.h"
 #include "log.h"
 
-bool sd_parse_uint(const char *what, const char *s, unsigned long min,
-		   unsigned long max, unsigned long *out)
+static bool sd_parse_uint(const char *what, const char *s, unsigned long min,
+			  unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -22,32 +22,6 @@ bool sd_parse_uint(const char *what, const char *s, unsigned long min,
 	}
 	*out = v;
 	return true;
-}
-
-int sd_getopt(int argc, char **argv, const char *shortopts,
-	      const struct option *longopts, const char *usage)
-{
-	int opt;
-
-	opterr = 0;
-	opt = getopt_long(argc, argv, shortopts, longopts, NULL);
-	if (opt == 'h') {
-		fputs(usage, stdout);
-		exit(SD_EXIT_OK);
-	}
-	if (opt == '?' || opt == ':') {
-		if (optopt && (opt == ':' || strchr(shortopts, optopt)))
-			pr_warn("%s: option '-%c' needs a value (see 'sipdrain %s --help')\n",
-				argv[0], optopt, argv[0]);
-		else if (optopt)
-			pr_warn("%s: unknown option '-%c' (see 'sipdrain %s --help')\n",
-				argv[0], optopt, argv[0]);
-		else
-			pr_warn("%s: unknown option '%s' (see 'sipdrain %s --help')\n",
-				argv[0], argv[optind - 1], argv[0]);
-		exit(SD_EXIT_USAGE);
-	}
-	return opt;
 }
 
 bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg)
@@ -86,18 +60,4 @@ __u64 sd_parse_duration(const char *s)
 	if (!strcmp(end, "h") && v <= 168)
 		return v * 3600e9;
 	return 0;
-}
-
-bool sd_parse_min_watch(const char *s, __u64 *ns)
-{
-	if (!strcmp(s, "0") || !strcmp(s, "off")) {
-		*ns = 0;
-		return true;
-	}
-	*ns = sd_parse_duration(s);
-	if (!*ns) {
-		pr_warn("invalid min-watch '%s' (a duration up to 7 days, e.g. 2h, or 0 to turn the guard off)\n", s);
-		return false;
-	}
-	return true;
 }

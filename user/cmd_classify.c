@@ -15,28 +15,44 @@
 #include "pcapfile.h"
 #include "tester.h"
 
-static const char classify_usage[] =
-	"Usage: sipdrain classify [OPTIONS] FILE...\n"
-	"       sipdrain classify [OPTIONS] --pcap CAPTURE...\n"
-	"\n"
+struct classify_opts {
+	__u32 state;
+	struct sd_ports ports;
+	__u32 allow;
+	bool pcap;
+};
+
+static const struct sd_opt classify_options[] = {
+	{ .name = "state", .letter = 's', .type = SD_OPT_ENUM, .arg = "STATE",
+	  SD_OPT_FIELD(struct classify_opts, state),
+	  .words = (const struct sd_opt_word[]){ { "serving", SD_SERVING },
+		{ "draining", SD_DRAINING }, { "offline", SD_OFFLINE }, { NULL } },
+	  .help = "serving (default), draining or offline" },
+	{ .name = "port", .letter = 'p', .type = SD_OPT_PORT, .arg = "N",
+	  SD_OPT_FIELD(struct classify_opts, ports),
+	  .help = "gated UDP port (repeatable; default for files 5060; for captures, "
+		  "default: a datagram to or from a SIP port - 5060, 5061, or any port "
+		  "that sends or receives a SIP/2.0 start line in the capture - is taken "
+		  "as sent to the gated port)" },
+	{ .name = "allow", .letter = 'a', .type = SD_OPT_METHOD, .arg = "METHOD",
+	  SD_OPT_FIELD(struct classify_opts, allow), .help = "as for 'sipdrain drain'" },
+	{ .name = "pcap", .letter = 'P', .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct classify_opts, pcap), .help = "the FILEs are captures" },
+	{ NULL }
+};
+
+static const struct sd_usage classify_usage = {
+	.cmd = "classify",
+	.operands = "FILE...\n--pcap CAPTURE...",
+	.text =
 	"Run the gate's XDP program (a private copy: nothing is attached)\n"
 	"on each raw SIP message FILE, sent in Ethernet/IPv4/UDP to the first\n"
 	"SIP port, or on each packet of a pcap/pcapng capture, and print one\n"
 	"JSON object per message: kind, method, status, To tag, Call-ID hash\n"
 	"and the verdict the gate would give in the chosen state.  Packets of\n"
-	"a capture go through in order, sharing one dialog table.\n"
-	"\n"
-	"  -s, --state STATE   serving (default), draining or offline\n"
-	"  -p, --port N        gated UDP port (repeatable; default for files 5060;\n"
-	"                      for captures, default: a datagram to or from a SIP\n"
-	"                      port - 5060, 5061, or any port that sends or\n"
-	"                      receives a SIP/2.0 start line in the capture -\n"
-	"                      is taken as sent to the gated port)\n"
-	"  -a, --allow METHOD  as for 'sipdrain drain'\n"
-	"  -P, --pcap          the FILEs are captures\n"
-	"  -h, --help          this text\n"
-	"\n"
-	"Example: sipdrain classify --state draining --pcap calls.pcap\n";
+	"a capture go through in order, sharing one dialog table.\n",
+	.epilogue = "Example: sipdrain classify --state draining --pcap calls.pcap\n",
+};
 
 static const char *action_name(__u32 a)
 {
@@ -196,47 +212,15 @@ static int classify_file(struct sd_tester *t, const char *path)
 
 int cmd_classify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "pcap", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct sd_config want = { 0 };
+	struct classify_opts want = { .state = SD_SERVING };
+	const struct sd_opt_group groups[] = { { classify_options, &want }, { NULL } };
 	struct sd_tester t;
-	bool pcap = false;
-	int opt, err, rc = SD_EXIT_OK, m;
+	int first, err, rc = SD_EXIT_OK;
 
-	while ((opt = sd_getopt(argc, argv, "s:p:a:Ph", opts, classify_usage)) != -1) {
-		switch (opt) {
-		case 's':
-			m = sd_state_by_name(optarg);
-			if (m < 0) {
-				pr_warn("invalid state '%s' (serving, draining or offline)\n", optarg);
-				return SD_EXIT_USAGE;
-			}
-			want.state = m;
-			break;
-		case 'p':
-			if (!sd_add_port(want.ports, &want.nports, optarg))
-				return SD_EXIT_USAGE;
-			break;
-		case 'a':
-			m = sd_method_by_name(optarg);
-			if (m < 0) {
-				pr_warn("unknown method '%s'\n", optarg);
-				return SD_EXIT_USAGE;
-			}
-			want.allow_mask |= 1U << m;
-			break;
-		case 'P':
-			pcap = true;
-			break;
-		}
-	}
-	if (optind >= argc) {
+	first = sd_opts_parse(argc, argv, &classify_usage, groups);
+	if (first < 0)
+		return SD_EXIT_USAGE;
+	if (first >= argc) {
 		pr_warn("classify: name at least one file (see 'sipdrain classify --help')\n");
 		return SD_EXIT_USAGE;
 	}
@@ -246,10 +230,10 @@ int cmd_classify(int argc, char **argv)
 	if (err)
 		return SD_EXIT_ERR;
 	t.cfg.state = want.state;
-	t.cfg.allow_mask = want.allow_mask;
-	if (want.nports) {
-		t.cfg.nports = want.nports;
-		memcpy(t.cfg.ports, want.ports, sizeof(want.ports));
+	t.cfg.allow_mask = want.allow;
+	if (want.ports.n) {
+		t.cfg.nports = want.ports.n;
+		memcpy(t.cfg.ports, want.ports.port, sizeof(want.ports.port));
 	}
 	err = sd_tester_apply(&t);
 	if (err) {
@@ -257,13 +241,13 @@ int cmd_classify(int argc, char **argv)
 		sd_tester_close(&t);
 		return SD_EXIT_ERR;
 	}
-	for (int i = optind; i < argc; i++) {
-		if (pcap) {
+	for (int i = first; i < argc; i++) {
+		if (want.pcap) {
 			static struct pcap_run pr;
 
 			memset(&pr, 0, sizeof(pr));
 			pr.t = &t;
-			pr.auto_port = !want.nports;
+			pr.auto_port = !want.ports.n;
 			mark_sip_port(&pr, 5060);
 			mark_sip_port(&pr, 5061);
 			if ((pr.auto_port && sd_pcap_each(argv[i], learn_port, &pr)) ||

@@ -17,45 +17,77 @@
 #include "responder.h"
 #include "snapshot.h"
 
-static const char drain_usage[] =
-	"Usage: sipdrain drain [--deadline DURATION] [--retry-after SECONDS|auto]\n"
-	"                      [--retry-jitter SECONDS] [--allow METHOD]... [--wait]\n"
-	"                      [--exec-on-offline CMD] [--no-early-offline]\n"
-	"\n"
+/* --retry-after auto: the seconds left until the deadline */
+#define RETRY_AUTO 0xffffffffU
+
+struct drain_opts {
+	__u64 deadline_ns;
+	__u32 retry_after;
+	__u32 retry_jitter;
+	__u32 allow;
+	bool wait;
+	const char *hook;
+	bool no_early;
+	bool min_watch_set;
+	__u64 min_watch_ns;
+};
+
+/* --retry-jitter is long only: -j is status's --json. */
+static const struct sd_opt drain_options[] = {
+	{ .name = "deadline", .letter = 'D', .type = SD_OPT_DURATION, .arg = "DURATION",
+	  SD_OPT_FIELD(struct drain_opts, deadline_ns),
+	  .help = "e.g. 90s, 10m, 1h (plain number: seconds)" },
+	{ .name = "retry-after", .letter = 'r', .type = SD_OPT_UINT, .arg = "N|auto",
+	  SD_OPT_FIELD(struct drain_opts, retry_after), .min = 0, .max = 86400,
+	  .words = (const struct sd_opt_word[]){ { "auto", RETRY_AUTO }, { NULL } },
+	  .help = "Retry-After of the 503 (default 300; auto: the seconds left until "
+		  "the deadline)" },
+	{ .name = "retry-jitter", .type = SD_OPT_UINT, .arg = "N",
+	  SD_OPT_FIELD(struct drain_opts, retry_jitter), .min = 0, .max = 86400,
+	  .help = "add a random 0..N seconds to each Retry-After" },
+	{ .name = "allow", .letter = 'a', .type = SD_OPT_METHOD, .arg = "METHOD",
+	  SD_OPT_FIELD(struct drain_opts, allow),
+	  .help = "also let this out-of-dialog method through (repeatable; e.g. "
+		  "REGISTER, OPTIONS)" },
+	{ .name = "wait", .letter = 'w', .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct drain_opts, wait),
+	  .help = "block until OFFLINE, showing progress; exit 0 when no call was left, "
+		  "3 when the deadline cut calls (or may have: calls older than the gate "
+		  "are invisible until they send), 1 on error" },
+	{ .name = "exec-on-offline", .letter = 'x', .type = SD_OPT_STRING, .arg = "CMD",
+	  SD_OPT_FIELD(struct drain_opts, hook),
+	  .max = sizeof(((struct sd_config *)0)->on_offline) - 1,
+	  .help = "run CMD (sh -c) once when the node goes offline; SIPDRAIN_REASON and "
+		  "SIPDRAIN_CALLS_CUT are set" },
+	{ .name = "no-early-offline", .letter = 'n', .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct drain_opts, no_early),
+	  .help = "stay DRAINING until the deadline even when no call is left" },
+	{ .name = "min-watch", .letter = 'W', .type = SD_OPT_DURATION, .arg = "DURATION",
+	  SD_OPT_FIELD(struct drain_opts, min_watch_ns), .words = sd_opt_off,
+	  SD_OPT_SEEN(struct drain_opts, min_watch_set),
+	  .help = "early offline only once the gate has watched the server this long "
+		  "(a call older than the gate that sends nothing is invisible); changes "
+		  "the gate's setting (default 2h; 0: off)" },
+	{ NULL }
+};
+
+static const struct sd_usage drain_usage = {
+	.cmd = "drain",
+	.text =
 	"Start draining: new calls and other out-of-dialog requests are\n"
 	"answered 503 Service Unavailable by the responder ('sipdrain run');\n"
 	"in-dialog requests, responses, CANCEL, ACK and retransmissions (or\n"
 	"401/407 re-sends) of INVITEs the server already received keep reaching\n"
 	"the server.  With a deadline, 'sipdrain run' takes the node OFFLINE at\n"
 	"the deadline, or as soon as no call is left; without one the drain\n"
-	"lasts until 'sipdrain resume'.\n"
-	"\n"
-	"  -D, --deadline DURATION    e.g. 90s, 10m, 1h (plain number: seconds)\n"
-	"  -r, --retry-after N|auto   Retry-After of the 503 (default 300; auto:\n"
-	"                             the seconds left until the deadline)\n"
-	"  -j, --retry-jitter N       add a random 0..N seconds to each Retry-After\n"
-	"  -a, --allow METHOD         also let this out-of-dialog method through\n"
-	"                             (repeatable; e.g. REGISTER, OPTIONS)\n"
-	"  -w, --wait                 block until OFFLINE, showing progress; exit 0\n"
-	"                             when no call was left, 3 when the deadline cut\n"
-	"                             calls (or may have: calls older than the gate\n"
-	"                             are invisible until they send), 1 on error\n"
-	"  -x, --exec-on-offline CMD  run CMD (sh -c) once when the node goes offline;\n"
-	"                             SIPDRAIN_REASON and SIPDRAIN_CALLS_CUT are set\n"
-	"  -n, --no-early-offline     stay DRAINING until the deadline even when no\n"
-	"                             call is left\n"
-	"  -W, --min-watch DURATION   early offline only once the gate has watched\n"
-	"                             the server this long (a call older than the\n"
-	"                             gate that sends nothing is invisible); changes\n"
-	"                             the gate's setting (default 2h; 0: off)\n"
-	"  -h, --help                 this text\n"
-	"\n"
-	"Example: sipdrain drain --deadline 10m --retry-after auto --wait\n";
+	"lasts until 'sipdrain resume'.\n",
+	.epilogue = "Example: sipdrain drain --deadline 10m --retry-after auto --wait\n",
+};
 
-static const char resume_usage[] =
-	"Usage: sipdrain resume\n"
-	"\n"
-	"Cancel a drain (or bring an offline node back): SERVING again.\n";
+static const struct sd_usage resume_usage = {
+	.cmd = "resume",
+	.text = "Cancel a drain (or bring an offline node back): SERVING again.\n",
+};
 
 /* The pin directory's lock, held from load_config to store_config: a
  * drain, a resume and the agent's switch to offline never interleave. */
@@ -224,82 +256,24 @@ static void warn_no_responder(void)
 
 int cmd_drain(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "deadline", required_argument, NULL, 'D' },
-		{ "retry-after", required_argument, NULL, 'r' },
-		{ "retry-jitter", required_argument, NULL, 'j' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "exec-on-offline", required_argument, NULL, 'x' },
-		{ "no-early-offline", no_argument, NULL, 'n' },
-		{ "min-watch", required_argument, NULL, 'W' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	unsigned long retry_after = SD_DEFAULT_RETRY_AFTER, jitter = 0;
-	bool retry_auto = false, wait = false, no_early = false, min_watch_set = false;
-	__u64 min_watch = 0;
+	struct drain_opts d = { .retry_after = SD_DEFAULT_RETRY_AFTER };
+	const struct sd_opt_group groups[] = { { drain_options, &d }, { NULL } };
+	bool retry_auto;
 	struct sd_snapshot snap;
-	const char *hook = NULL;
-	__u64 deadline = 0;
-	__u32 allow = 0;
 	struct sd_config cfg;
-	int opt, fd, m, rc;
+	int first, fd;
 
-	while ((opt = sd_getopt(argc, argv, "D:r:j:a:wx:nW:h", opts, drain_usage)) != -1) {
-		switch (opt) {
-		case 'D':
-			deadline = sd_parse_duration(optarg);
-			if (!deadline) {
-				pr_warn("invalid deadline '%s' (e.g. 90s, 10m, 1h; at most 7 days)\n", optarg);
-				return SD_EXIT_USAGE;
-			}
-			break;
-		case 'r':
-			if (!strcmp(optarg, "auto"))
-				retry_auto = true;
-			else if (!sd_parse_uint("retry-after", optarg, 0, 86400, &retry_after))
-				return SD_EXIT_USAGE;
-			break;
-		case 'j':
-			if (!sd_parse_uint("retry-jitter", optarg, 0, 86400, &jitter))
-				return SD_EXIT_USAGE;
-			break;
-		case 'a':
-			m = sd_method_by_name(optarg);
-			if (m < 0) {
-				pr_warn("unknown method '%s' (methods are case-sensitive: INVITE, OPTIONS, ...)\n",
-					optarg);
-				return SD_EXIT_USAGE;
-			}
-			allow |= 1U << m;
-			break;
-		case 'w':
-			wait = true;
-			break;
-		case 'x':
-			if (strlen(optarg) >= sizeof(cfg.on_offline)) {
-				pr_warn("exec-on-offline: command longer than %zu bytes\n",
-					sizeof(cfg.on_offline) - 1);
-				return SD_EXIT_USAGE;
-			}
-			hook = optarg;
-			break;
-		case 'n':
-			no_early = true;
-			break;
-		case 'W':
-			if (!sd_parse_min_watch(optarg, &min_watch))
-				return SD_EXIT_USAGE;
-			min_watch_set = true;
-			break;
-		}
-	}
-	if (optind < argc) {
-		pr_warn("drain: unexpected argument '%s'\n", argv[optind]);
+	first = sd_opts_parse(argc, argv, &drain_usage, groups);
+	if (first < 0)
+		return SD_EXIT_USAGE;
+	if (first < argc) {
+		pr_warn("drain: unexpected argument '%s'\n", argv[first]);
 		return SD_EXIT_USAGE;
 	}
-	if (!deadline && (retry_auto || wait || no_early || hook)) {
+	retry_auto = d.retry_after == RETRY_AUTO;
+	if (retry_auto)
+		d.retry_after = SD_DEFAULT_RETRY_AFTER;
+	if (!d.deadline_ns && (retry_auto || d.wait || d.no_early || d.hook)) {
 		pr_warn("drain: --retry-after auto, --wait, --exec-on-offline and --no-early-offline need --deadline\n");
 		return SD_EXIT_USAGE;
 	}
@@ -309,53 +283,49 @@ int cmd_drain(int argc, char **argv)
 	if (cfg.state != SD_DRAINING)
 		cfg.drain_started_ns = sd_now_ns();
 	cfg.state = SD_DRAINING;
-	cfg.retry_after = retry_after;
-	cfg.retry_jitter = jitter;
-	cfg.allow_mask = allow;
-	cfg.deadline_ns = deadline ? sd_now_ns() + deadline : 0;
-	cfg.flags = (retry_auto ? SD_CF_RETRY_AUTO : 0) | (no_early ? SD_CF_NO_EARLY_OFFLINE : 0);
+	cfg.retry_after = d.retry_after;
+	cfg.retry_jitter = d.retry_jitter;
+	cfg.allow_mask = d.allow;
+	cfg.deadline_ns = d.deadline_ns ? sd_now_ns() + d.deadline_ns : 0;
+	cfg.flags = (retry_auto ? SD_CF_RETRY_AUTO : 0) | (d.no_early ? SD_CF_NO_EARLY_OFFLINE : 0);
 	cfg.offline_ns = 0;
 	cfg.offline_reason = SD_OR_NONE;
 	cfg.calls_cut = 0;
 	memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
-	if (hook)
-		strcpy(cfg.on_offline, hook);
-	if (min_watch_set)
-		cfg.min_watch_ns = min_watch;
+	if (d.hook)
+		strcpy(cfg.on_offline, d.hook);
+	if (d.min_watch_set)
+		cfg.min_watch_ns = d.min_watch_ns;
 	if (store_config(&cfg, fd))
 		return SD_EXIT_ERR;
 	pr_info("draining: new calls get 503 (Retry-After: ");
 	if (retry_auto)
 		pr_info("seconds left to the deadline)");
 	else
-		pr_info("%lu)", retry_after);
-	if (deadline)
-		pr_info(", offline in %.0f s at the latest%s\n", deadline / 1e9,
-			no_early ? "" : " (earlier when the last call ends)");
+		pr_info("%u)", d.retry_after);
+	if (d.deadline_ns)
+		pr_info(", offline in %.0f s at the latest%s\n", d.deadline_ns / 1e9,
+			d.no_early ? "" : " (earlier when the last call ends)");
 	else
 		pr_info(", until 'sipdrain resume'\n");
 	if (!sd_snapshot_take(&snap, true))
 		horizon_lines(&snap);
 	warn_no_responder();
-	if (!wait)
+	if (!d.wait)
 		return SD_EXIT_OK;
-	rc = wait_offline();
-	return rc;
+	return wait_offline();
 }
 
 int cmd_resume(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct sd_config cfg;
-	int fd;
+	int first, fd;
 
-	while (sd_getopt(argc, argv, "h", opts, resume_usage) != -1)
-		;
-	if (optind < argc) {
-		pr_warn("resume: unexpected argument '%s'\n", argv[optind]);
+	first = sd_opts_parse(argc, argv, &resume_usage, NULL);
+	if (first < 0)
+		return SD_EXIT_USAGE;
+	if (first < argc) {
+		pr_warn("resume: unexpected argument '%s'\n", argv[first]);
 		return SD_EXIT_USAGE;
 	}
 	fd = load_config(&cfg);

@@ -27,9 +27,42 @@
 #include "http.h"
 #include "snapshot.h"
 
-static const char run_usage[] =
-	"Usage: sipdrain run IFACE... [OPTIONS]\n"
-	"\n"
+struct run_opts {
+	bool detach_on_exit;
+	const char *reason, *server, *metrics;
+	__u32 coalesce_us;
+};
+
+/* After sd_attach_options, which run shares with attach. */
+static const struct sd_opt run_options[] = {
+	{ .name = "detach-on-exit", .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct run_opts, detach_on_exit),
+	  .help = "take the gate off when this process stops while serving (never "
+		  "draining or offline)" },
+	{ .name = "keep-on-exit", .letter = 'k', .type = SD_OPT_FLAG,
+	  .help = "the default: leave the gate attached (for older scripts)" },
+	{ .name = "reason", .letter = 'R', .type = SD_OPT_TEXT, .arg = "TEXT", .max = 200,
+	  SD_OPT_FIELD(struct run_opts, reason),
+	  .help = "add 'Reason: SIP;cause=503;text=\"TEXT\"'" },
+	{ .name = "server", .letter = 'S', .type = SD_OPT_TEXT, .arg = "TEXT", .max = 200,
+	  SD_OPT_FIELD(struct run_opts, server),
+	  .help = "add 'Server: TEXT' (none by default); the two texts together at most "
+		  "63 characters (a 503 may exceed its request by 256 bytes, no more)" },
+	{ .name = "metrics", .letter = 'M', .type = SD_OPT_STRING, .arg = "ADDR:PORT",
+	  SD_OPT_FIELD(struct run_opts, metrics),
+	  .help = "serve Prometheus metrics at http://ADDR:PORT/metrics, readiness at "
+		  "/ready, health at /healthz (a bare PORT listens on 127.0.0.1)" },
+	{ .name = "coalesce-us", .letter = 'c', .type = SD_OPT_UINT, .arg = "N",
+	  SD_OPT_FIELD(struct run_opts, coalesce_us), .min = 0, .max = 100000,
+	  .help = "after a small batch wait N microseconds so that replies share wakeups "
+		  "and TX kicks (default 500, 0 to answer each frame at once)" },
+	{ NULL }
+};
+
+static const struct sd_usage run_usage = {
+	.cmd = "run",
+	.operands = "IFACE...",
+	.text =
 	"Attach the gate to the interfaces (or adopt the gate already attached\n"
 	"to them) and run the 503 responder: one AF_XDP socket per RX queue,\n"
 	"zero-copy where the driver has it, copy mode otherwise.  Requests the\n"
@@ -41,32 +74,9 @@ static const char run_usage[] =
 	"requests reach the server (fail-open, counted as redirect_fallback).\n"
 	"While a drain runs, a stop first finishes it: 503s go on until the node\n"
 	"is offline (last call or deadline); a second signal exits at once.\n"
-	"'sipdrain detach' takes the gate off.\n"
-	"\n"
-	"  -p, --port N          as for attach (when it attaches)\n"
-	"  -m, --mode MODE       as for attach\n"
-	"  -d, --max-dialogs N   as for attach\n"
-	"  -I, --dialog-idle DURATION  as for attach\n"
-	"  -r, --reply-rate PPS, -b, --reply-burst N, -T, --tcp-port N   as for attach\n"
-	"  -W, --min-watch DURATION  as for attach; given to a run that adopts a\n"
-	"                        gate, it changes that gate's setting\n"
-	"      --detach-on-exit  take the gate off when this process stops while\n"
-	"                        serving (never draining or offline)\n"
-	"  -R, --reason TEXT     add 'Reason: SIP;cause=503;text=\"TEXT\"'\n"
-	"  -S, --server TEXT     add 'Server: TEXT' (none by default); the two texts\n"
-	"                        together at most 63 characters (a 503 may exceed\n"
-	"                        its request by 256 bytes, no more)\n"
-	"  -P, --peer-window DURATION  as for attach; given to a run that adopts a\n"
-	"                        gate, it changes that gate's setting\n"
-	"  -M, --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics,\n"
-	"                        readiness at /ready, health at /healthz (a bare\n"
-	"                        PORT listens on 127.0.0.1)\n"
-	"  -c, --coalesce-us N   after a small batch wait N microseconds so that\n"
-	"                        replies share wakeups and TX kicks (default 500,\n"
-	"                        0 to answer each frame at once)\n"
-	"  -h, --help            this text\n"
-	"\n"
-	"Example: sipdrain run eth0 --reason \"node maintenance\"\n";
+	"'sipdrain detach' takes the gate off.\n",
+	.epilogue = "Example: sipdrain run eth0 --reason \"node maintenance\"\n",
+};
 
 static volatile sig_atomic_t signals;
 
@@ -74,17 +84,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	signals++;
-}
-
-/* A header value we print: no CR, LF or double quote, not too long. */
-static bool safe_text(const char *what, const char *s)
-{
-	if (strlen(s) > 200 || strpbrk(s, "\r\n\"\\")) {
-		pr_warn("invalid %s: at most 200 characters, no quotes, backslashes or line breaks\n",
-			what);
-		return false;
-	}
-	return true;
 }
 
 /* Reason and Server together must leave every reply within the bound a
@@ -197,77 +196,39 @@ static void log_table_full(int meta_fd, int cnt_fd, __u64 *seen_ns, __u32 max)
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		SD_ATTACH_LONGOPTS,
-		{ "keep-on-exit", no_argument, NULL, 'k' },     /* the default now */
-		{ "detach-on-exit", no_argument, NULL, 'E' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "server", required_argument, NULL, 'S' },
-		{ "coalesce-us", required_argument, NULL, 'c' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
 	struct sd_attach_opts o = { .mode = XDP_MODE_UNSPEC };
-	const char *reason = NULL, *server = NULL;
+	struct run_opts ro = { .coalesce_us = 500 };
+	const struct sd_opt_group groups[] = {
+		{ sd_attach_options, &o }, { run_options, &ro }, { NULL }
+	};
 	static struct sd_responder_ctx r;
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool detach_on_exit = false, adopted, finishing = false;
+	bool adopted, finishing = false;
 	__u64 last_full_ns = 0;
 	/* the maps run reads every second, opened once after their layout
 	 * was checked: pins replaced later (detach, another build's attach)
 	 * are never read through these */
 	int calls_fd = -1, meta_fd = -1, cnt_fd = -1;
-	unsigned long coalesce = 500;
-	const char *metrics = NULL;
 	struct sd_http *http = NULL;
 	struct timespec last_agent = { 0 };
 	struct sd_config last_cfg;
 	bool pins_lost = false;
-	__u16 ports[SD_MAX_PORTS];
-	int opt, rc, err;
+	int first, rc, err;
 	struct timespec last = { 0 }, now, last_sweep = { 0 }, last_addrs = { 0 };
 	int addrs_fd = -1, nl_fd = -1;
 
-	o.ports = ports;
-	while ((opt = sd_getopt(argc, argv, SD_ATTACH_SHORTOPTS "kR:S:c:M:h", opts, run_usage)) != -1) {
-		switch (opt) {
-		case 'k':
-			break;
-		case 'E':
-			detach_on_exit = true;
-			break;
-		case 'c':
-			if (!sd_parse_uint("coalesce-us", optarg, 0, 100000, &coalesce))
-				return SD_EXIT_USAGE;
-			break;
-		case 'M':
-			metrics = optarg;
-			break;
-		case 'R':
-			if (!safe_text("reason", optarg))
-				return SD_EXIT_USAGE;
-			reason = optarg;
-			break;
-		case 'S':
-			if (!safe_text("server", optarg))
-				return SD_EXIT_USAGE;
-			server = optarg;
-			break;
-		default:
-			if ((rc = sd_parse_attach_opt(opt, &o, ports)))
-				return rc;
-		}
-	}
-	if (!texts_fit(reason, server))
+	first = sd_opts_parse(argc, argv, &run_usage, groups);
+	if (first < 0)
 		return SD_EXIT_USAGE;
-	if ((rc = sd_take_ifaces(argc, argv, "run", &o)))
+	if (!texts_fit(ro.reason, ro.server))
+		return SD_EXIT_USAGE;
+	if ((rc = sd_take_ifaces(argc, argv, first, "run", &o)))
 		return rc;
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 
-	if (metrics) {           /* before attaching: nothing to undo if it fails */
-		http = sd_http_start(metrics);
+	if (ro.metrics) {        /* before attaching: nothing to undo if it fails */
+		http = sd_http_start(ro.metrics);
 		if (!http)
 			return SD_EXIT_ERR;
 	}
@@ -290,8 +251,8 @@ int cmd_run(int argc, char **argv)
 			"read again every %d s\n", strerror(-nl_fd), ADDRS_RESYNC_S);
 	if (addrs_fd >= 0)
 		sync_addrs(addrs_fd);
-	err = sd_responder_open(&r, reason, server);
-	r.coalesce_us = coalesce;
+	err = sd_responder_open(&r, ro.reason, ro.server);
+	r.coalesce_us = ro.coalesce_us;
 	if (!err)
 		err = sd_responder_start(&r);
 	if (err) {
@@ -405,7 +366,7 @@ int cmd_run(int argc, char **argv)
 	}
 	/* never out of a drain or an offline node: the server would get
 	 * new calls again */
-	if (detach_on_exit && last_cfg.state == SD_SERVING) {
+	if (ro.detach_on_exit && last_cfg.state == SD_SERVING) {
 		if (sd_detach(NULL, 0))
 			return SD_EXIT_ERR;
 	} else {

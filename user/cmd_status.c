@@ -13,17 +13,30 @@
 #include "log.h"
 #include "snapshot.h"
 
-static const char status_usage[] =
-	"Usage: sipdrain status [--json] [--watch [SECONDS]]\n"
-	"\n"
+struct status_opts {
+	bool json;
+	__u32 every;            /* --watch: seconds between refreshes; 0: once */
+};
+
+/* --watch is long only: -w is drain's --wait. */
+static const struct sd_opt status_options[] = {
+	{ .name = "json", .letter = 'j', .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct status_opts, json), .help = "one JSON object" },
+	{ .name = "watch", .type = SD_OPT_UINT, .arg = "SECS", .optional = true, .bare = 1,
+	  SD_OPT_FIELD(struct status_opts, every), .min = 1, .max = 3600,
+	  .what = "watch interval",
+	  .help = "refresh every SECS seconds (default 1) until interrupted" },
+	{ NULL }
+};
+
+static const struct sd_usage status_usage = {
+	.cmd = "status",
+	.text =
 	"State, deadline and time left, calls in the dialog table by state (with\n"
 	"the oldest one's age), request rates by method, 503s sent, fallbacks,\n"
 	"interfaces and the responder's queues, and every counter.  Rates are\n"
-	"measured over 0.25 s (with --watch, between refreshes).\n"
-	"\n"
-	"  -j, --json           one JSON object\n"
-	"  -w, --watch[=SECS]   refresh every SECS seconds (default 1) until interrupted\n"
-	"  -h, --help           this text\n";
+	"measured over 0.25 s (with --watch, between refreshes).\n",
+};
 
 
 static const char *state_name(__u32 s)
@@ -292,41 +305,29 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", optional_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	struct status_opts so = { 0 };
+	const struct sd_opt_group groups[] = { { status_options, &so }, { NULL } };
 	static struct sd_snapshot a, b;
-	unsigned long every = 0;
-	bool json = false;
-	int opt;
+	int first;
 
-	while ((opt = sd_getopt(argc, argv, "jw::h", opts, status_usage)) != -1) {
-		if (opt == 'j')
-			json = true;
-		if (opt == 'w') {
-			every = 1;
-			if (optarg && !sd_parse_uint("watch interval", optarg, 1, 3600, &every))
-				return SD_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pr_warn("status: unexpected argument '%s'\n", argv[optind]);
+	first = sd_opts_parse(argc, argv, &status_usage, groups);
+	if (first < 0)
+		return SD_EXIT_USAGE;
+	if (first < argc) {
+		pr_warn("status: unexpected argument '%s'\n", argv[first]);
 		return SD_EXIT_USAGE;
 	}
 	if (sd_require_root())
 		return SD_EXIT_ERR;
 	if (sd_snapshot_take(&a, false))
 		return SD_EXIT_ERR;
-	if (every)
-		sleep(every);
+	if (so.every)
+		sleep(so.every);
 	for (;;) {
 		if (sd_snapshot_take(&b, true))
 			return SD_EXIT_ERR;
 		sd_snapshot_peers(&b);
-		if (!every && b.mono_ns - a.mono_ns < 250000000ULL) {
+		if (!so.every && b.mono_ns - a.mono_ns < 250000000ULL) {
 			/* the rates want 0.25 s: the table walk counts towards it */
 			struct sd_snapshot c;
 
@@ -337,16 +338,16 @@ int cmd_status(int argc, char **argv)
 			b.rs = c.rs;
 			b.mono_ns = c.mono_ns;
 		}
-		if (every && !json && isatty(STDOUT_FILENO))
+		if (so.every && !so.json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		if (json)
+		if (so.json)
 			print_json(&a, &b);
 		else
 			print_human(&a, &b);
 		fflush(stdout);
-		if (!every)
+		if (!so.every)
 			return SD_EXIT_OK;
 		a = b;
-		sleep(every);
+		sleep(so.every);
 	}
 }

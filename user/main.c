@@ -19,41 +19,48 @@ static const struct sd_cmd cmds[] = {
 	{ "classify", cmd_classify, "run SIP messages or a capture through the gate" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "Usage: sipdrain [-v] [--pin-dir DIR] COMMAND [OPTIONS]\n\n"
-		"  -v, --verbose     also show libbpf's and libxdp's messages\n"
-		"  --pin-dir DIR     the gate's pins (default " SD_PIN_DIR ", or\n"
-		"                    $SIPDRAIN_PIN_DIR): one gate per directory\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n'sipdrain COMMAND --help' describes each command.\n");
-}
+struct main_opts {
+	bool verbose;
+	const char *pin_dir;
+};
+
+/* sipdrain's own options, before the command. */
+static const struct sd_opt main_options[] = {
+	{ .name = "verbose", .letter = 'v', .type = SD_OPT_FLAG,
+	  SD_OPT_FIELD(struct main_opts, verbose),
+	  .help = "also show libbpf's and libxdp's messages" },
+	{ .name = "pin-dir", .type = SD_OPT_STRING, .arg = "DIR",
+	  SD_OPT_FIELD(struct main_opts, pin_dir),
+	  .help = "the gate's pins (default " SD_PIN_DIR ", or $SIPDRAIN_PIN_DIR): one "
+		  "gate per directory" },
+	{ NULL }
+};
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	static char commands[1024];
+	struct sd_usage u = { .operands = "COMMAND [OPTIONS]", .epilogue = commands,
+			      .options_first = true };
+	struct main_opts mo = { 0 };
+	const struct sd_opt_group groups[] = { { main_options, &mo }, { NULL } };
+	size_t k = snprintf(commands, sizeof(commands), "Commands:\n");
+	int i;
+
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]) && k < sizeof(commands); c++)
+		k += snprintf(commands + k, sizeof(commands) - k, "  %-10s %s\n", cmds[c].name,
+			      cmds[c].summary);
+	if (k < sizeof(commands))
+		snprintf(commands + k, sizeof(commands) - k,
+			 "\n'sipdrain COMMAND --help' describes each command.\n");
 
 	sd_log_hook_libs();
 	if (getenv("SIPDRAIN_PIN_DIR") && sd_set_pin_dir(getenv("SIPDRAIN_PIN_DIR")))
 		return SD_EXIT_USAGE;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--pin-dir")) {
-			if (i + 1 >= argc || sd_set_pin_dir(argv[++i]))
-				return SD_EXIT_USAGE;
-		} else if (!strncmp(argv[i], "--pin-dir=", 10)) {
-			if (sd_set_pin_dir(argv[i] + 10))
-				return SD_EXIT_USAGE;
-		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			sd_log_set_level(SD_LOG_DEBUG);
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return SD_EXIT_OK;
-		} else {
-			pr_warn("unknown option '%s' (see 'sipdrain --help')\n", argv[i]);
-			return SD_EXIT_USAGE;
-		}
-	}
+	i = sd_opts_parse(argc, argv, &u, groups);
+	if (i < 0 || (mo.pin_dir && sd_set_pin_dir(mo.pin_dir)))
+		return SD_EXIT_USAGE;
+	if (mo.verbose)
+		sd_log_set_level(SD_LOG_DEBUG);
 	if (i >= argc) {
 		pr_warn("no command given (see 'sipdrain --help')\n");
 		return SD_EXIT_USAGE;
