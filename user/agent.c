@@ -88,24 +88,15 @@ int sd_agent_tick(struct sd_snapshot *out)
 		return 0;
 	empty_walks = 0;
 
-	fd = sd_open_config();
-	if (fd < 0)
-		return fd;
 	/* the CLI may have changed it meanwhile: decide on the latest, under
 	 * the lock every drain and resume takes, so that none of them falls
 	 * between this read and the write */
-	lock = sd_lock();
-	if (lock < 0) {
-		close(fd);
-		return lock;
-	}
-	err = sd_config_get(fd, &now_cfg);
-	if (err || now_cfg.state != SD_DRAINING || now_cfg.deadline_ns != s.cfg.deadline_ns ||
-	    now_cfg.drain_started_ns != s.cfg.drain_started_ns) {
-		sd_unlock(lock);
-		close(fd);
-		return err;
-	}
+	fd = sd_config_begin(&now_cfg, &lock);
+	if (fd < 0)
+		return fd;
+	if (now_cfg.state != SD_DRAINING || now_cfg.deadline_ns != s.cfg.deadline_ns ||
+	    now_cfg.drain_started_ns != s.cfg.drain_started_ns)
+		return sd_config_end(fd, lock, NULL);
 	hook = now_cfg.on_offline[0] && !(now_cfg.flags & SD_CF_HOOK_DONE);
 	now_cfg.state = SD_OFFLINE;
 	now_cfg.offline_ns = sd_now_ns();
@@ -115,13 +106,9 @@ int sd_agent_tick(struct sd_snapshot *out)
 		now_cfg.flags |= SD_CF_UNSEEN_CUT;
 	if (now_cfg.on_offline[0])
 		now_cfg.flags |= SD_CF_HOOK_DONE;
-	err = sd_config_set(fd, &now_cfg);
-	sd_unlock(lock);
-	close(fd);
-	if (err) {
-		pr_warn("cannot switch to offline: %s\n", strerror(-err));
+	err = sd_config_end(fd, lock, &now_cfg);
+	if (err)
 		return err;
-	}
 	if (now_cfg.offline_reason == SD_OR_LAST_CALL)
 		pr_info("offline: the last call ended %.1f s into the drain, %.1f s before the deadline\n",
 			(now_cfg.offline_ns - now_cfg.drain_started_ns) / 1e9, left);

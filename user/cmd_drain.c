@@ -95,40 +95,17 @@ static int lock_fd = -1;
 
 static int load_config(struct sd_config *cfg)
 {
-	int fd, err;
-
 	if (sd_require_root())
 		return -EPERM;
-	fd = sd_open_config();
-	if (fd < 0)
-		return fd;
-	lock_fd = sd_lock();
-	if (lock_fd < 0) {
-		close(fd);
-		return lock_fd;
-	}
-	err = sd_config_get(fd, cfg);
-	if (err) {
-		pr_warn("cannot read the config: %s\n", strerror(-err));
-		close(fd);
-		sd_unlock(lock_fd);
-		return err;
-	}
-	return fd;
+	return sd_config_begin(cfg, &lock_fd);
 }
 
 static int store_config(struct sd_config *cfg, int fd)
 {
-	int err = sd_config_set(fd, cfg);
+	int err = sd_config_end(fd, lock_fd, cfg);
 
-	close(fd);
-	sd_unlock(lock_fd);
 	lock_fd = -1;
-	if (err) {
-		pr_warn("cannot write the config: %s\n", strerror(-err));
-		return SD_EXIT_ERR;
-	}
-	return SD_EXIT_OK;
+	return err ? SD_EXIT_ERR : SD_EXIT_OK;
 }
 
 static void progress_line(const struct sd_snapshot *s, char *buf, size_t n)

@@ -113,30 +113,21 @@ static int check_adopt(const struct sd_attach_opts *o)
 	char **ifnames = o->ifnames;
 	int n = o->nifaces;
 	struct sd_config cfg;
-	int fd = sd_open_config(), err, lock;
+	bool change;
+	int fd, err, lock;
 
+	fd = sd_config_begin(&cfg, &lock);
 	if (fd < 0)
 		return fd;
-	lock = sd_lock();
-	if (lock < 0) {
-		close(fd);
-		return lock;
-	}
-	err = sd_config_get(fd, &cfg);
-	if (!err && ((o->min_watch_set && cfg.min_watch_ns != o->min_watch_ns) ||
-		     (o->peer_window_set && cfg.peer_window_ns != o->peer_window_ns))) {
-		if (o->min_watch_set)
-			cfg.min_watch_ns = o->min_watch_ns;
-		if (o->peer_window_set)
-			cfg.peer_window_ns = o->peer_window_ns;
-		err = sd_config_set(fd, &cfg);
-	}
-	sd_unlock(lock);
-	close(fd);
-	if (err) {
-		pr_warn("cannot read or write the config: %s\n", strerror(-err));
+	change = (o->min_watch_set && cfg.min_watch_ns != o->min_watch_ns) ||
+		 (o->peer_window_set && cfg.peer_window_ns != o->peer_window_ns);
+	if (o->min_watch_set)
+		cfg.min_watch_ns = o->min_watch_ns;
+	if (o->peer_window_set)
+		cfg.peer_window_ns = o->peer_window_ns;
+	err = sd_config_end(fd, lock, change ? &cfg : NULL);
+	if (err)
 		return err;
-	}
 	for (int i = 0; i < n; i++) {
 		__u32 idx = if_nametoindex(ifnames[i]);
 		int s;

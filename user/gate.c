@@ -416,6 +416,38 @@ void sd_unlock(int fd)
 		close(fd);      /* releases the flock */
 }
 
+int sd_config_begin(struct sd_config *cfg, int *lock)
+{
+	int fd = sd_open_config(), err;
+
+	if (fd < 0)
+		return fd;
+	*lock = sd_lock();
+	if (*lock < 0) {
+		close(fd);
+		return *lock;
+	}
+	err = sd_config_get(fd, cfg);
+	if (err) {
+		pr_warn("cannot read the config: %s\n", strerror(-err));
+		sd_unlock(*lock);
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int sd_config_end(int fd, int lock, const struct sd_config *cfg)
+{
+	int err = cfg ? sd_config_set(fd, cfg) : 0;
+
+	sd_unlock(lock);
+	close(fd);
+	if (err)
+		pr_warn("cannot write the config: %s\n", strerror(-err));
+	return err;
+}
+
 int sd_counters_get(int fd, struct sd_counters *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();

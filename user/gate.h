@@ -54,6 +54,12 @@ void sd_config_write(volatile struct sd_config *m, const struct sd_config *cfg);
  * -errno after one line. */
 int sd_lock(void);
 void sd_unlock(int fd);
+/* A read-modify-write of the pinned config: the checked config open,
+ * the lock taken, *cfg read.  Returns the config fd (*lock the lock),
+ * or -errno after one line.  sd_config_end writes cfg (NULL: nothing),
+ * releases the lock and closes; 0 or -errno after one line. */
+int sd_config_begin(struct sd_config *cfg, int *lock);
+int sd_config_end(int fd, int lock, const struct sd_config *cfg);
 int sd_counters_get(int fd, struct sd_counters *sum);
 /* Packets the gate saw: the sum of the classes each packet lands in. */
 __u64 sd_counters_packets(const struct sd_counters *c);
