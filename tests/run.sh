@@ -101,7 +101,11 @@ if own:
                                               "attempt_entries", "learning_entries")}
     out["responder"] = (d.get("responder") or {}).get("counters")
 for k in sorted(out):
-    print("  %s: %s" % (k, json.dumps(out[k], sort_keys=True)))
+    if isinstance(out[k], dict):        # one line each: a diff names it
+        for s in sorted(out[k]):
+            print("  %s.%s: %s" % (k, s, json.dumps(out[k][s], sort_keys=True)))
+    else:
+        print("  %s: %s" % (k, json.dumps(out[k], sort_keys=True)))
 ' "${GUARD_OWN:-0}"
 	} > "$1"
 }
@@ -109,6 +113,13 @@ for k in sorted(out):
 prog_id() {
 	bpftool -j prog show pinned "$1" 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null
+}
+
+# guard_show FILE: a snapshot, the counters summed up
+guard_show() {
+	grep -v '^  \(counters\|responder\)\.' "$1" | sed 's/^/  /'
+	echo "    counters: $(grep -c '^  \(counters\|responder\)\.' "$1") recorded," \
+		"$(grep '^  \(counters\|responder\)\.' "$1" | grep -vc ': 0$') not zero"
 }
 
 guard_remove() {
@@ -131,6 +142,7 @@ guard_start() {
 	if [ -e "$DEFAULT_PIN_DIR" ]; then
 		echo "  $DEFAULT_PIN_DIR exists (a real gate?): only looked at, never changed"
 		guard_snapshot "$GUARD_DIR/before"
+		guard_show "$GUARD_DIR/before"
 		return 0
 	fi
 	ip netns add $GUARD_NS || return 1
@@ -150,8 +162,8 @@ guard_start() {
 		grep -q '^  retry_after: 77$' "$GUARD_DIR/before" &&
 		grep -q ' map ' "$GUARD_DIR/before" || {
 		echo "  the guard's gate is not as set:"; sed 's/^/  /' "$GUARD_DIR/before"; return 1; }
-	echo "  a gate at $DEFAULT_PIN_DIR on sdga$$ in $GUARD_NS, draining, Retry-After 77:" \
-		"$(grep -c ' map \| prog ' "$GUARD_DIR/before") pins"
+	echo "  a gate at $DEFAULT_PIN_DIR on sdga$$ in $GUARD_NS, draining, Retry-After 77:"
+	guard_show "$GUARD_DIR/before"
 }
 
 guard_ok=1
@@ -250,7 +262,7 @@ if [ -n "$guard_ok" ]; then
 			guard_ok=
 			echo "  FAIL the guard's namespace $GUARD_NS is gone"
 		fi
-		if ! diff -u "$GUARD_DIR/before" "$GUARD_DIR/after" > "$GUARD_DIR/diff"; then
+		if ! diff -U0 "$GUARD_DIR/before" "$GUARD_DIR/after" > "$GUARD_DIR/diff"; then
 			guard_ok=
 			echo "  FAIL $DEFAULT_PIN_DIR changed during the suites:"
 			sed 's/^/    /' "$GUARD_DIR/diff"
@@ -275,6 +287,6 @@ if [ -n "$GUARD_OWN" ]; then
 fi
 
 echo "== total"
-echo "suites passed: ${#passed[@]}, failed: ${#failed[@]} ${failed[*]:+(${failed[*]})}, skipped: ${#skipped[@]} ${skipped[*]:+(${skipped[*]})}"
+echo "suites and guard: passed ${#passed[@]}, failed ${#failed[@]}${failed[*]:+ (${failed[*]})}, skipped ${#skipped[@]}${skipped[*]:+ (${skipped[*]})}"
 echo "$total_pass passed, $total_fail failed"
 [ ${#failed[@]} -eq 0 ]
