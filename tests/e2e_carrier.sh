@@ -6,6 +6,7 @@
 # offline always end in the last command's state, the hook once per
 # offline; `run` killed with SIGKILL under load binds again at once.
 . "$(dirname "$0")/lib.sh"
+need sipp
 LOAD=$ROOT/build/sipload
 ROUNDS=${ROUNDS:-200}
 

@@ -10,6 +10,7 @@
 #  - 100 000 dialogs in the table: status answers in under 1 s;
 #  - /metrics parses as Prometheus text (prometheus_client's parser).
 . "$(dirname "$0")/lib.sh"
+need sipp
 
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }

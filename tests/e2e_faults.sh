@@ -9,6 +9,7 @@
 #    detaches), the interface going down and up, a second `run` refused;
 #  - permissions: pins readable and writable by root only.
 . "$(dirname "$0")/lib.sh"
+need sipp
 PROBE="$ROOT/tests/tcp_probe.py"
 sed "s/\[retry\]/30/" "$ROOT/tests/sipp/uac_503.xml" > $WORK/uac_503.xml
 

@@ -17,6 +17,7 @@
 #  - --metrics on a port in use: one line, exit 1, nothing attached;
 #    "[::1]:PORT" listens on IPv6 loopback.
 . "$(dirname "$0")/lib.sh"
+need sipp
 
 H="python3 $ROOT/tests/http_hold.py"
 PORT=9562

@@ -14,6 +14,7 @@
 #  - pins of another layout are refused in one line, never read; detach
 #    takes them off.
 . "$(dirname "$0")/lib.sh"
+need sipp
 
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }

@@ -4,6 +4,7 @@
 # call fails or is cut (tests/lab/demo.sh's own verdict and summary), over
 # IPv4 and IPv6.  Behind a VLAN tag when the kernel can make VLAN devices.
 . "$(dirname "$0")/lib.sh"
+need sipp kamailio
 
 variant() {   # variant NAME env...
 	local name=$1; shift

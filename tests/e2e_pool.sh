@@ -7,9 +7,10 @@
 # the callers see zero failed calls (a 503 is a failure for them here).
 # Then `resume` on A: the balancer brings it back and A takes calls again.
 . "$(dirname "$0")/lab/lab.sh"
+need sipp kamailio
 
 NS_L=sdl$ID NS_A=sda$ID NS_B=sdb$ID
-PIN_A=/sys/fs/bpf/sipdrain-poolA$ID PIN_B=/sys/fs/bpf/sipdrain-poolB$ID
+PIN_A=$PIN_DIR-A PIN_B=$PIN_DIR-B
 ns_new $NS_C && ns_new $NS_L && ns_new $NS_A && ns_new $NS_B || { fail "namespaces"; finish; exit; }
 link $NS_C $VC 198.18.40.1/24 $NS_L vl$ID 198.18.40.2/24 &&
 link $NS_L la$ID 198.18.41.1/24 $NS_A va$ID 198.18.41.2/24 &&

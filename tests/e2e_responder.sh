@@ -8,6 +8,7 @@
 # SIGKILL mid-drain: INVITEs fall back to the server, counted; a new run
 # binds again.
 . "$(dirname "$0")/lib.sh"
+need sipp
 
 RETRY=37
 # sipp does not expand -key values inside regexps: write the value in.

@@ -5,6 +5,7 @@
 # drain must fail open: new INVITEs are redirect verdicts that fall back
 # to the server, and those calls still complete.
 . "$(dirname "$0")/lib.sh"
+need sipp
 
 CALLS=20
 setup_pair 1 || { fail "namespaces"; finish; exit; }

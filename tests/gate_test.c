@@ -4,7 +4,10 @@
  * crafted frames through BPF_PROG_TEST_RUN of the real program, checks
  * on the returned action, the recorded verdict and the counters.
  *
- * usage: gate_test SHARED_TESTDATA_DIR OWN_DATA_DIR
+ * usage: gate_test SHARED_TESTDATA_DIR OWN_DATA_DIR [SUBTEST...]
+ *
+ * Subtests (the table at the end) each start from fresh(): none depends
+ * on another having run before it (SD_TEST_REVERSE=1 runs them backwards).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -269,25 +272,25 @@ static int corpus_row(char **col, int nc, struct expect *e)
 	return 1;
 }
 
-static void test_rfc4475(const char *shared)
+static const char *shared_dir, *own_dir;
+
+static void test_rfc4475(void)
 {
 	char dir[512];
 	int n;
 
-	cur_test = "rfc4475";
-	snprintf(dir, sizeof(dir), "%s/rfc4475", shared);
+	snprintf(dir, sizeof(dir), "%s/rfc4475", shared_dir);
 	n = check_corpus(dir, "manifest.tsv", rfc4475_row);
-	check(n >= 45, "only %d RFC 4475 messages with terminated headers", n);
+	ASSERT_GE(n, 45, "RFC 4475 messages with terminated headers");
 	printf("rfc4475: %d messages x 4 wrappings, every cut\n", n);
 }
 
-static void test_corpus(const char *dir)
+static void test_corpus(void)
 {
 	int n;
 
-	cur_test = "corpus";
-	n = check_corpus(dir, "expected.tsv", corpus_row);
-	check(n >= 40, "only %d own corpus messages", n);
+	n = check_corpus(own_dir, "expected.tsv", corpus_row);
+	ASSERT_GE(n, 40, "own corpus messages");
 	printf("corpus: %d messages x 4 wrappings, every cut\n", n);
 }
 
@@ -314,36 +317,35 @@ static void run_cell(const struct cell *c)
 {
 	struct sd_counters before, after;
 	struct sd_result r;
+	char name[128];
 	int err;
 
+	snprintf(name, sizeof(name), "%s/%s", sd_state_names[c->state], c->what);
 	set_state(c->state, c->allow);
 	sd_tester_counters(&T, &before);
 	err = run_msg(&wraps[0], c->msg, strlen(c->msg), &r);
-	check(!err, "%s/%s: run: %s", sd_state_names[c->state], c->what, strerror(-err));
-	if (err)
+	if (!ASSERT_OK(err, name))
 		return;
 	sd_tester_counters(&T, &after);
-	check(r.verdict == c->verdict, "%s/%s: verdict %s, want %s", sd_state_names[c->state],
-	      c->what, sd_verdict_names[r.verdict % SD_V_MAX], sd_verdict_names[c->verdict]);
-	check(r.xdp_action == c->action, "%s/%s: action %u, want %u", sd_state_names[c->state],
-	      c->what, r.xdp_action, c->action);
+	if (!ASSERT_EQ(r.verdict, c->verdict, name))
+		fprintf(stderr, "  verdict %s, want %s\n", sd_verdict_names[r.verdict % SD_V_MAX],
+			sd_verdict_names[c->verdict]);
+	ASSERT_EQ(r.xdp_action, c->action, name);
 	{
 		int vc = SD_C_verdict_pass + c->verdict;
 		__u64 d = ((__u64 *)&after)[vc] - ((__u64 *)&before)[vc];
 
-		check(d == 1, "%s/%s: counter %s moved by %llu", sd_state_names[c->state],
-		      c->what, sd_counter_names[vc], (unsigned long long)d);
+		check(d == 1, "%s: counter %s moved by %llu", name, sd_counter_names[vc],
+		      (unsigned long long)d);
 	}
 	if (c->counter >= 0) {
 		__u64 d = ((__u64 *)&after)[c->counter] - ((__u64 *)&before)[c->counter];
 
-		check(d == 1, "%s/%s: counter %s moved by %llu", sd_state_names[c->state],
-		      c->what, sd_counter_names[c->counter], (unsigned long long)d);
+		check(d == 1, "%s: counter %s moved by %llu", name, sd_counter_names[c->counter],
+		      (unsigned long long)d);
 	}
 	if (c->verdict == SD_V_REDIRECT)        /* no socket in a test run */
-		check(((__u64 *)&after)[SD_C_redirect_fallback] ==
-		      ((__u64 *)&before)[SD_C_redirect_fallback] + 1,
-		      "%s/%s: redirect fallback not counted", sd_state_names[c->state], c->what);
+		ASSERT_EQ(after.redirect_fallback, before.redirect_fallback + 1, name);
 }
 
 static void test_state_table(void)
@@ -357,8 +359,6 @@ static void test_state_table(void)
 	const __u32 P = XDP_PASS, D = XDP_DROP;
 	struct sd_result r;
 
-	cur_test = "state-table";
-	sd_tester_reset(&T);
 	mk(inv, "INVITE", "<sip:b@198.18.0.2>", "new-call@x");
 	mk(inv_known, "INVITE", "<sip:b@198.18.0.2>", "known-call@x");
 	mk(opt, "OPTIONS", "<sip:b@198.18.0.2>", "opt@x");
@@ -434,7 +434,7 @@ static void test_state_table(void)
 	 * is refused too */
 	set_state(SD_DRAINING, 0);
 	run_msg(&wraps[0], inv, strlen(inv), &r);
-	check(r.verdict == SD_V_REDIRECT, "retransmitted refused INVITE passed");
+	ASSERT_EQ(r.verdict, SD_V_REDIRECT, "retransmitted refused INVITE: verdict");
 	/* an unknown state value fails open */
 	set_state(7, 0);
 	run_msg(&wraps[0], inv, strlen(inv), &r);
@@ -454,14 +454,14 @@ static void expect_untouched(const char *what, const __u8 *f, size_t len, int co
 	sd_tester_counters(&T, &before);
 	err = sd_tester_run(&T, f, len, &r);
 	sd_tester_counters(&T, &after);
-	check(!err, "%s: run: %s", what, strerror(-err));
-	check(r.xdp_action == XDP_PASS, "%s: action %u, want XDP_PASS", what, r.xdp_action);
+	ASSERT_OK(err, what);
+	ASSERT_EQ(r.xdp_action, XDP_PASS, what);
 	check(r.kind == SD_K_NOT_SIP && r.verdict == SD_V_PASS, "%s: classified as %s", what,
 	      sd_kind_names[r.kind % SD_K_MAX]);
 	check(((__u64 *)&after)[counter] == ((__u64 *)&before)[counter] + 1,
 	      "%s: counter %s not bumped", what, sd_counter_names[counter]);
-	check(after.requests == before.requests && after.verdict_redirect == before.verdict_redirect,
-	      "%s: counted as SIP", what);
+	ASSERT_TRUE(after.requests == before.requests &&
+		    after.verdict_redirect == before.verdict_redirect, what);
 }
 
 static void test_non_sip(void)
@@ -472,7 +472,6 @@ static void test_non_sip(void)
 	struct sd_wrap w = wraps[0];
 	struct sd_result r;
 
-	cur_test = "non-sip";
 	mk(inv, "INVITE", "<sip:b@198.18.0.2>", "nonsip@x");
 	/* everything below is examined while OFFLINE: the strictest state */
 	set_state(SD_OFFLINE, 0);
@@ -572,7 +571,6 @@ static void test_jumbo(void)
 	struct sd_result r;
 	int n, err;
 
-	cur_test = "jumbo";
 	n = sprintf(msg, "INVITE sip:b@198.18.0.2 SIP/2.0\r\nTo: <sip:b@198.18.0.2>\r\n"
 		    "Call-ID: jumbo@x\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"
 		    "Content-Length: 6000\r\n\r\n");
@@ -683,8 +681,6 @@ static void test_dialogs(void)
 	struct sd_result r;
 	struct sd_counters c0, c1;
 
-	cur_test = "dialogs";
-	sd_tester_reset(&T);
 	set_state(SD_SERVING, 0);
 	sd_tester_counters(&T, &c0);
 
@@ -775,10 +771,8 @@ static void test_dialogs(void)
 	set_state(SD_SERVING, 0);
 
 	sd_tester_counters(&T, &c1);
-	check(c1.dialogs_confirmed - c0.dialogs_confirmed == 3, "dialogs_confirmed %llu",
-	      (unsigned long long)(c1.dialogs_confirmed - c0.dialogs_confirmed));
-	check(c1.dialogs_ended - c0.dialogs_ended == 6, "dialogs_ended %llu",
-	      (unsigned long long)(c1.dialogs_ended - c0.dialogs_ended));
+	ASSERT_EQ(c1.dialogs_confirmed - c0.dialogs_confirmed, 3, "dialogs_confirmed");
+	ASSERT_EQ(c1.dialogs_ended - c0.dialogs_ended, 6, "dialogs_ended");
 	check(c1.dlg_bye - c0.dlg_bye == 2 && c1.dlg_ack - c0.dlg_ack == 2 && c1.dlg_invite - c0.dlg_invite == 1,
 	      "in-dialog method counters: BYE %llu ACK %llu INVITE %llu",
 	      (unsigned long long)(c1.dlg_bye - c0.dlg_bye), (unsigned long long)(c1.dlg_ack - c0.dlg_ack),
@@ -802,8 +796,6 @@ static void test_learning(void)
 	struct sd_dialog d;
 	struct sd_result r;
 
-	cur_test = "learning";
-	sd_tester_reset(&T);
 	set_state(SD_SERVING, 0);
 	sd_tester_counters(&T, &c0);
 
@@ -902,9 +894,8 @@ static void test_learning(void)
 	expect_state("learned call after 481 to NOTIFY and CANCEL", "old3@x", SD_D_CONFIRMED);
 
 	sd_tester_counters(&T, &c1);
-	check(c1.calls_learned - c0.calls_learned == 7, "calls_learned %llu, want 7",
-	      (unsigned long long)(c1.calls_learned - c0.calls_learned));
-	check(c1.calls_table_full == c0.calls_table_full, "table full counted");
+	ASSERT_EQ(c1.calls_learned - c0.calls_learned, 7, "calls_learned");
+	ASSERT_EQ(c1.calls_table_full, c0.calls_table_full, "calls_table_full");
 	printf("learning: refresh from outside, server's own requests and answers, not-calls, 481, tagless\n");
 }
 
@@ -918,8 +909,6 @@ static void test_no_eviction(void)
 	char cid[64];
 	int kept = 0, n = 10 * 4096 + 1000;
 
-	cur_test = "no-eviction";
-	sd_tester_reset(&T);
 	set_state(SD_SERVING, 0);
 	for (int i = 0; i < 20; i++) {
 		snprintf(cid, sizeof(cid), "long-%d@x", i);
@@ -935,7 +924,7 @@ static void test_no_eviction(void)
 		snprintf(cid, sizeof(cid), "long-%d@x", i);
 		kept += dwhere(cid, &d) == 'c' && d.state == SD_D_CONFIRMED;
 	}
-	check(kept == 20, "%d of 20 calls left after %d attempts into a 4096-entry table", kept, n);
+	ASSERT_EQ(kept, 20, "calls left after ten tables of attempts");
 
 	/* fill the call table; the next answered call is counted, kept */
 	sd_tester_counters(&T, &c0);
@@ -945,8 +934,7 @@ static void test_no_eviction(void)
 		out(mkresp(m, 200, "INVITE", "u", cid));
 	}
 	sd_tester_counters(&T, &c1);
-	check(c1.calls_table_full - c0.calls_table_full >= 3,
-	      "full call table: %llu counted", (unsigned long long)(c1.calls_table_full - c0.calls_table_full));
+	ASSERT_GE(c1.calls_table_full - c0.calls_table_full, 3, "full call table counted");
 	snprintf(cid, sizeof(cid), "fill-%d@x", 4096 + 2);
 	check(dwhere(cid, &d) == 'a' && d.state == SD_D_CONFIRMED,
 	      "a call with no room was not kept in the attempt table");
@@ -958,7 +946,6 @@ static void test_no_eviction(void)
 		check(!bpf_map_lookup_elem(fd, &zero, &meta) && meta.table_full_ns,
 		      "table_full_ns not noted");
 	}
-	sd_tester_reset(&T);
 	printf("no-eviction: 20 calls through %d attempts; full table counted\n", n);
 }
 
@@ -970,8 +957,6 @@ static void test_guard(void)
 	struct sd_result r;
 	int redirected = 0, dropped = 0;
 
-	cur_test = "guard";
-	sd_tester_reset(&T);
 	T.cfg.reply_rate = 10;
 	T.cfg.reply_burst = 5;
 	set_state(SD_DRAINING, 0);
@@ -987,8 +972,7 @@ static void test_guard(void)
 	sd_tester_counters(&T, &c1);
 	check(redirected == 5 && dropped == 15, "one source, burst 5: %d answered, %d dropped",
 	      redirected, dropped);
-	check(c1.guard_dropped - c0.guard_dropped == 15, "guard_dropped %llu",
-	      (unsigned long long)(c1.guard_dropped - c0.guard_dropped));
+	ASSERT_EQ(c1.guard_dropped - c0.guard_dropped, 15, "guard_dropped");
 	/* another IPv4 source has its own bucket */
 	{
 		size_t fl;
@@ -1012,7 +996,7 @@ static void test_guard(void)
 		sd_tester_run(&T, frame, fl, &r);
 		redirected += r.verdict == SD_V_REDIRECT;
 	}
-	check(redirected == 5, "IPv6 addresses of one /64 share a bucket (%d answered)", redirected);
+	ASSERT_EQ(redirected, 5, "IPv6 addresses of one /64 share a bucket: answered");
 	{
 		size_t fl;
 
@@ -1026,7 +1010,7 @@ static void test_guard(void)
 	/* in-dialog requests are never limited */
 	for (int i = 0; i < 10; i++)
 		run_str(&wraps[0], mk(m, "BYE", "<sip:b@x>;tag=t", "limited-bye@x"), &r);
-	check(r.verdict == SD_V_PASS, "in-dialog BYE dropped by the guard");
+	ASSERT_EQ(r.verdict, SD_V_PASS, "in-dialog BYE through the guard: verdict");
 	T.cfg.reply_rate = 0;
 	T.cfg.reply_burst = 0;
 	set_state(SD_SERVING, 0);
@@ -1079,8 +1063,6 @@ static void test_known_peers(void)
 	size_t fl;
 	int n;
 
-	cur_test = "known-peers";
-	sd_tester_reset(&T);
 	T.cfg.reply_rate = 10;
 	T.cfg.reply_burst = 5;
 	set_state(SD_DRAINING, 0);
@@ -1099,14 +1081,14 @@ static void test_known_peers(void)
 	sd_tester_counters(&T, &c0);
 	n = invites_from(0, 0, 40, "trunk");
 	sd_tester_counters(&T, &c1);
-	check(n == 40, "a known peer was limited per source: %d of 40 answered", n);
+	ASSERT_EQ(n, 40, "a known peer is not limited per source: answered");
 	check(c1.guard_known_peer - c0.guard_known_peer == 40 && c1.guard_dropped == c0.guard_dropped,
 	      "known-peer counters: guard_known_peer +%llu, guard_dropped +%llu",
 	      (unsigned long long)(c1.guard_known_peer - c0.guard_known_peer),
 	      (unsigned long long)(c1.guard_dropped - c0.guard_dropped));
 	/* an unknown source still is */
 	n = invites_from(0, 77, 20, "unknown");
-	check(n == 5, "an unknown source: %d of 20 answered (burst 5)", n);
+	ASSERT_EQ(n, 5, "an unknown source, burst 5: answered");
 	/* a peer whose last answer is older than the window is unknown again */
 	{
 		struct sd_guard_key k = { .family = 4 };
@@ -1137,7 +1119,7 @@ static void test_known_peers(void)
 		bpf_map_delete_elem(bpf_map__fd(T.skel->maps.sd_guard), &gk);
 	}
 	n = invites_from(0, 0, 20, "nowindow");
-	check(n == 5, "--peer-window 0: %d of 20 answered, want the burst of 5", n);
+	ASSERT_EQ(n, 5, "--peer-window 0, burst 5: answered");
 	T.cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
 	sd_tester_apply(&T);
 	/* a 2xx from outside, never asked for, makes nobody known */
@@ -1167,7 +1149,7 @@ static void test_known_peers(void)
 	}
 	check(peer_known(6, "2001:2::1"), "the server's 200 did not make 2001:2::/64 a known peer");
 	n = invites_from(1, 0x33, 20, "trunk6");
-	check(n == 20, "a known IPv6 peer /64 was limited: %d of 20", n);
+	ASSERT_EQ(n, 20, "a known IPv6 peer /64 is not limited: answered");
 	/* a provisional response, or a failure (a scanner's 404 or 401),
 	 * makes nobody known */
 	for (int st = 0; st < 3; st++) {
@@ -1249,8 +1231,6 @@ static void test_addresses(void)
 	struct sd_result r;
 	int drops = 0, passes = 0, bad_dst = 0;
 
-	cur_test = "addresses";
-	sd_tester_reset(&T);
 	bpf_map_update_elem(T.addrs_fd, &bc, &kind, BPF_ANY);
 	set_state(SD_DRAINING, 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1359,7 +1339,6 @@ static void test_tcp(void)
 	struct sd_result r;
 	size_t n, on;
 
-	cur_test = "tcp";
 	T.cfg.ntcp_ports = 1;
 	T.cfg.tcp_ports[0] = 5060;
 	for (int v6 = 0; v6 < 2; v6++) {
@@ -1444,7 +1423,6 @@ static void test_review_regressions(void)
 	struct sd_result r;
 	size_t l6, n;
 
-	cur_test = "regressions";
 	/* an INVITE behind 1000 bytes of IPv6 destination options is read at
 	 * its real offset (an offset masked to 10 bits once wrapped to 14) */
 	set_state(SD_DRAINING, 0);
@@ -1476,7 +1454,7 @@ static void test_review_regressions(void)
 	check(!sd_tester_run(&T, f, l6 + 72, &r) && r.xdp_action == XDP_PASS && r.kind == SD_K_NOT_SIP,
 	      "9 extension headers: not passed as malformed");
 	sd_tester_counters(&T, &c1);
-	check(c1.bad_l3 == c0.bad_l3 + 1, "9 extension headers: bad_l3 not counted");
+	ASSERT_EQ(c1.bad_l3, c0.bad_l3 + 1, "9 extension headers: bad_l3");
 
 	/* a 401/407 attempt not retried within the grace has ended: its
 	 * Call-ID no longer opens the drain */
@@ -1520,29 +1498,51 @@ static void test_review_regressions(void)
 	printf("regressions: IPv6 options offsets, long chains, stale 401/407, SYN with IP options\n");
 }
 
+/* Before each subtest: the tester as just opened (empty tables, zero
+ * counters, the server's addresses, the default config, SERVING). */
+static void fresh(void)
+{
+	int err = sd_tester_restart(&T);
+
+	if (err) {
+		fprintf(stderr, "cannot restart the tester: %s\n", strerror(-err));
+		exit(2);
+	}
+}
+
+static const struct subtest subtests[] = {
+	SUBTEST(test_state_table, "state-table"),
+	SUBTEST(test_non_sip, "non-sip"),
+	SUBTEST(test_jumbo, "jumbo"),
+	SUBTEST(test_dialogs, "dialogs"),
+	SUBTEST(test_learning, "learning"),
+	SUBTEST(test_no_eviction, "no-eviction"),
+	SUBTEST(test_guard, "guard"),
+	SUBTEST(test_known_peers, "known-peers"),
+	SUBTEST(test_addresses, "addresses"),
+	SUBTEST(test_tcp, "tcp"),
+	SUBTEST(test_review_regressions, "regressions"),
+	SUBTEST(test_corpus, "corpus"),
+	SUBTEST(test_rfc4475, "rfc4475"),
+};
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s SHARED_TESTDATA_DIR OWN_DATA_DIR\n", argv[0]);
+	int rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s SHARED_TESTDATA_DIR OWN_DATA_DIR [SUBTEST...]\n"
+			"  SUBTEST: a name or fnmatch pattern; SD_TEST_REVERSE=1: reverse order\n",
+			argv[0]);
 		return 2;
 	}
+	shared_dir = argv[1];
+	own_dir = argv[2];
 	sd_log_hook_libs();
 	if (sd_tester_open(&T))
 		return 2;
-	test_state_table();
-	test_non_sip();
-	test_jumbo();
-	test_dialogs();
-	test_learning();
-	test_no_eviction();
-	test_guard();
-	test_known_peers();
-	test_addresses();
-	test_tcp();
-	test_review_regressions();
-	test_corpus(argv[2]);
-	test_rfc4475(argv[1]);
+	rc = run_subtests("gate_test", subtests, sizeof(subtests) / sizeof(subtests[0]), fresh,
+			  argc - 3, argv + 3);
 	sd_tester_close(&T);
-	printf("gate_test: %d passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return rc;
 }

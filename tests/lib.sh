@@ -3,6 +3,11 @@
 # joined by veth (198.18.0.0/15, 2001:2::/48 only), cleanup by PID.
 # Each test has its own pin directory (SIPDRAIN_PIN_DIR): a gate in the
 # default /sys/fs/bpf/sipdrain, a real one perhaps, is never touched.
+#
+# Under tests/run.sh the runner decides a suite's state directory
+# (SD_TEST_STATE, created and removed by the runner) and its pin directory
+# (SIPDRAIN_PIN_DIR); run alone, a suite makes its own.  Exit status:
+# 0 passed, 4 skipped (skip, need), anything else failed (finish).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SD=${SD:-$ROOT/build/sipdrain}
@@ -13,8 +18,20 @@ NS_C=sdc$ID
 NS_S=sds$ID
 VC=vc$ID
 VS=vs$ID
-WORK=$(mktemp -d /tmp/sipdrain-test.XXXXXX)
-export SIPDRAIN_PIN_DIR=/sys/fs/bpf/sipdrain-test-$TNAME-$ID
+SD_DEFAULT_PIN_DIR=/sys/fs/bpf/sipdrain
+SD_SKIP=4
+if [ -n "${SD_TEST_STATE:-}" ] && [ -d "$SD_TEST_STATE" ] &&
+   [ -n "${SIPDRAIN_PIN_DIR:-}" ] && [ "${SIPDRAIN_PIN_DIR%/}" != $SD_DEFAULT_PIN_DIR ]; then
+	WORK=$SD_TEST_STATE             # the runner's: it removes it
+	OWN_WORK=
+else
+	WORK=$(mktemp -d /tmp/sipdrain-test.XXXXXX)
+	OWN_WORK=1
+	# never a SIPDRAIN_PIN_DIR from outside: it may hold a real gate
+	export SIPDRAIN_PIN_DIR=/sys/fs/bpf/sipdrain-test-$TNAME-$ID
+fi
+# what a script this one starts (tests/lab/demo.sh) makes its own
+unset SD_TEST_STATE
 PIN_DIR=$SIPDRAIN_PIN_DIR
 PIDS=()
 PASSED=0
@@ -51,9 +68,14 @@ teardown() {
 	rm -f $PIN_DIR/* 2>/dev/null; rmdir $PIN_DIR 2>/dev/null
 	return 0
 }
+# The state directory, unless the runner's.
+work_remove() {
+	[ -n "$OWN_WORK" ] && rm -rf "$WORK"
+	return 0
+}
 cleanup() {
 	teardown
-	rm -rf "$WORK"
+	work_remove
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -102,6 +124,20 @@ wait_responder() {
 		sleep 0.1; t=$((t + 1))
 	done
 	return 1
+}
+
+# skip REASON: the suite cannot run here (exit 4, reported as skipped).
+skip() {
+	echo "$TNAME: skipped: $*"
+	exit $SD_SKIP
+}
+# need COMMAND...: skip unless every command is there (make test installs
+# them: a skip here means a run outside make test).
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is missing"
+	done
 }
 
 finish() {

@@ -9,7 +9,9 @@
  * request either gets a well-formed 503 for the same dialog or a stated
  * reason for none.
  *
- * usage: reply_test SHARED_TESTDATA_DIR OWN_DATA_DIR
+ * usage: reply_test SHARED_TESTDATA_DIR OWN_DATA_DIR [SUBTEST...]
+ *
+ * Named subtests (the table at the end), independent of each other.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -128,7 +130,6 @@ static void test_vias(void)
 	struct sd_peer src = v4("198.18.0.1", 5070);
 	const char *p, *q;
 
-	cur_test = "vias";
 	/* each Via line stays one line: name as written (compact too),
 	 * comma list kept, the fold read as one SP; only the top value
 	 * rewritten, the rest of its line copied after it */
@@ -179,7 +180,6 @@ static void test_many_vias(void)
 	const char *p = out;
 	int ok = 1;
 
-	cur_test = "64 vias";
 	n += snprintf(req + n, sizeof(req) - n, "INVITE sip:b@198.18.0.2 SIP/2.0\r\n");
 	for (int l = 0; l < 8; l++) {
 		n += snprintf(req + n, sizeof(req) - n, l % 2 ? "v: " : "Via: ");
@@ -214,7 +214,6 @@ static void test_dest(void)
 {
 	struct sd_peer nat = v4("198.18.7.7", 40001), s6 = v6("2001:2::9", 40001), a;
 
-	cur_test = "destination";
 	/* rport without value: the source port, in the Via and as dst */
 	check(build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;rport;branch=z9hG4bKn\r\n", "<sip:b@x>"),
 		    &nat, &dflt) == SD_R_OK, "rport: no reply");
@@ -308,7 +307,6 @@ static void test_to_tag(void)
 	char *t;
 	struct sd_result r;
 
-	cur_test = "to tag";
 	build(REQ("Via: SIP/2.0/UDP 198.18.0.1:5070;branch=z9hG4bKt\r\n", "\"Bob\" <sip:b@198.18.0.2>"), &src, &dflt);
 	t = strstr(out, "\r\nTo: \"Bob\" <sip:b@198.18.0.2>;tag=" SD_TAG_PREFIX);
 	check(t != NULL, "no sipdrain tag added:\n%s", out);
@@ -349,7 +347,7 @@ static void test_refusals(void)
 {
 	struct sd_peer src = v4("198.18.0.1", 5070);
 
-	cur_test = "refusals";	const struct {
+	const struct {
 		const char *what, *msg;
 		enum sd_reply_outcome want;
 	} c[] = {
@@ -401,7 +399,6 @@ static void test_bound(void)
 	static char req[16384], room_text[300];
 	size_t w0, room, n, len;
 
-	cur_test = "bound";
 	w0 = sd_reply_worst_growth(&none);
 	/* 18 status line, 6 rport, 10 + 45 received, 29 tag, 25
 	 * Retry-After, 19 Content-Length */
@@ -466,7 +463,6 @@ static void test_frames(void)
 	static const char payload[] = "SIP/2.0 503 Service Unavailable\r\n\r\n";
 	static __u8 f[2048], g[2048];
 
-	cur_test = "frames";
 	for (int v6f = 0; v6f < 2; v6f++) {
 		struct sd_udp_frame h = {
 			.dst_mac = { 0x02, 0, 0, 0, 0, 2 },
@@ -594,25 +590,51 @@ static int corpus_dir(const char *dir, const char *suffix)
 	return n;
 }
 
-int main(int argc, char **argv)
+static const char *shared_dir, *own_dir;
+
+static void test_rfc4475(void)
 {
 	char dir[1024];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s SHARED_TESTDATA_DIR OWN_DATA_DIR\n", argv[0]);
+	snprintf(dir, sizeof(dir), "%s/rfc4475", shared_dir);
+	check(corpus_dir(dir, ".dat") >= 45, "RFC 4475 corpus missing");
+}
+
+static void test_corpus(void)
+{
+	check(corpus_dir(own_dir, ".sip") >= 40, "own corpus missing");
+}
+
+/* Before each subtest: no reply built yet. */
+static void fresh(void)
+{
+	memset(out, 0, sizeof(out));
+	outlen = 0;
+	memset(&dst, 0, sizeof(dst));
+}
+
+static const struct subtest subtests[] = {
+	SUBTEST(test_vias, "vias"),
+	SUBTEST(test_many_vias, "many-vias"),
+	SUBTEST(test_dest, "destination"),
+	SUBTEST(test_to_tag, "to-tag"),
+	SUBTEST(test_refusals, "refusals"),
+	SUBTEST(test_bound, "bound"),
+	SUBTEST(test_frames, "frames"),
+	SUBTEST(test_rfc4475, "rfc4475"),
+	SUBTEST(test_corpus, "corpus"),
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s SHARED_TESTDATA_DIR OWN_DATA_DIR [SUBTEST...]\n"
+			"  SUBTEST: a name or fnmatch pattern; SD_TEST_REVERSE=1: reverse order\n",
+			argv[0]);
 		return 2;
 	}
-	test_vias();
-	test_many_vias();
-	test_dest();
-	test_to_tag();
-	test_refusals();
-	test_bound();
-	test_frames();
-	cur_test = "corpus";
-	snprintf(dir, sizeof(dir), "%s/rfc4475", argv[1]);
-	check(corpus_dir(dir, ".dat") >= 45, "RFC 4475 corpus missing");
-	check(corpus_dir(argv[2], ".sip") >= 40, "own corpus missing");
-	printf("reply_test: %d passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	shared_dir = argv[1];
+	own_dir = argv[2];
+	return run_subtests("reply_test", subtests, sizeof(subtests) / sizeof(subtests[0]), fresh,
+			    argc - 3, argv + 3);
 }

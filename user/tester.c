@@ -11,6 +11,41 @@
 #include "sipdrain.skel.h"
 #include "tester.h"
 
+/* sd_addrs as opened: the server of sd_build_frame's test frames, or
+ * nothing for a tester of any destination. */
+static int tester_addrs(struct sd_tester *t)
+{
+	struct sd_addr_key k4 = { .family = 4, .addr = { 198, 18, 0, 2 } };
+	struct sd_addr_key k6 = { .family = 6, .addr = { 0x20, 0x01, 0, 2, [15] = 2 } };
+	struct sd_addr_key key, next;
+	__u32 local = SD_ADDR_LOCAL;
+
+	while (!bpf_map_get_next_key(t->addrs_fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(t->addrs_fd, &key))
+			return -errno;
+	}
+	if (t->any_dst)
+		return 0;
+	if (bpf_map_update_elem(t->addrs_fd, &k4, &local, BPF_ANY) ||
+	    bpf_map_update_elem(t->addrs_fd, &k6, &local, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sd_tester_defaults(struct sd_tester *t)
+{
+	memset(&t->cfg, 0, sizeof(t->cfg));
+	t->cfg.nports = 1;
+	t->cfg.ports[0] = SD_DEFAULT_PORT;
+	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
+	t->cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
+	t->cfg.dialog_idle_ns = SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
+	t->cfg.min_watch_ns = SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
+	t->cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
+	return sd_tester_apply(t);
+}
+
 static int tester_open(struct sd_tester *t, bool record, bool any_dst)
 {
 	int err;
@@ -46,24 +81,11 @@ static int tester_open(struct sd_tester *t, bool record, bool any_dst)
 	t->learn_fd = bpf_map__fd(t->skel->maps.sd_learning);
 	t->addrs_fd = bpf_map__fd(t->skel->maps.sd_addrs);
 	t->peers_fd = bpf_map__fd(t->skel->maps.sd_peers);
-	if (!any_dst) {
-		/* the server of sd_build_frame's test frames */
-		struct sd_addr_key k4 = { .family = 4, .addr = { 198, 18, 0, 2 } };
-		struct sd_addr_key k6 = { .family = 6, .addr = { 0x20, 0x01, 0, 2, [15] = 2 } };
-		__u32 local = SD_ADDR_LOCAL;
-
-		if (bpf_map_update_elem(t->addrs_fd, &k4, &local, BPF_ANY) ||
-		    bpf_map_update_elem(t->addrs_fd, &k6, &local, BPF_ANY))
-			return -errno;
-	}
-	t->cfg.nports = 1;
-	t->cfg.ports[0] = SD_DEFAULT_PORT;
-	t->cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
-	t->cfg.auth_grace_ms = SD_DEFAULT_AUTH_GRACE_MS;
-	t->cfg.dialog_idle_ns = SD_DEFAULT_DIALOG_IDLE_S * 1000000000ULL;
-	t->cfg.min_watch_ns = SD_DEFAULT_MIN_WATCH_S * 1000000000ULL;
-	t->cfg.peer_window_ns = SD_DEFAULT_PEER_WINDOW_S * 1000000000ULL;
-	return sd_tester_apply(t);
+	t->any_dst = any_dst;
+	err = tester_addrs(t);
+	if (err)
+		return err;
+	return sd_tester_defaults(t);
 }
 
 int sd_tester_open(struct sd_tester *t)
@@ -186,5 +208,21 @@ int sd_tester_reset(struct sd_tester *t)
 				err = -errno;
 		}
 	}
+	return err;
+}
+
+int sd_tester_restart(struct sd_tester *t)
+{
+	struct sd_meta meta = { 0 };
+	__u32 zero = 0;
+	int err;
+
+	err = sd_tester_reset(t);
+	if (!err && bpf_map_update_elem(bpf_map__fd(t->skel->maps.sd_meta), &zero, &meta, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = tester_addrs(t);
+	if (!err)
+		err = sd_tester_defaults(t);
 	return err;
 }

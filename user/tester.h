@@ -4,6 +4,7 @@
 #ifndef SD_TESTER_H
 #define SD_TESTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "sipdrain_common.h"
 
@@ -14,6 +15,7 @@ struct sd_tester {
 	int prog_fd, egress_fd, cfg_fd, cnt_fd, last_fd, calls_fd, att_fd, learn_fd;
 	int addrs_fd, peers_fd;
 	struct sd_config cfg;
+	bool any_dst;
 };
 
 /* Test frames go to 198.18.0.2 / 2001:2::2, the server's addresses in
@@ -27,6 +29,11 @@ int sd_tester_open_plain(struct sd_tester *t);
 void sd_tester_close(struct sd_tester *t);
 /* Write t->cfg to the config map (after changing state, ports, ...). */
 int sd_tester_apply(struct sd_tester *t);
+/* t->cfg as opened (serving, port 5060, the defaults), applied. */
+int sd_tester_defaults(struct sd_tester *t);
+/* The state of a tester just opened: sd_tester_reset, sd_meta zeroed,
+ * sd_addrs as opened, sd_tester_defaults.  Each test starts from it. */
+int sd_tester_restart(struct sd_tester *t);
 /* Run one frame; fills *r (r->xdp_action is the program's return). */
 int sd_tester_run(struct sd_tester *t, const void *frame, size_t len,
 		  struct sd_result *r);

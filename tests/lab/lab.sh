@@ -30,7 +30,7 @@ cleanup() {
 	if [ -n "${KEEP_LOGS:-}" ]; then
 		echo "lab: logs kept in $WORK" >&2
 	else
-		rm -rf "$WORK"
+		work_remove
 	fi
 }
 
@@ -118,7 +118,7 @@ lab_single() {
 	link $NS_C $VC $C_IP/$P $NS_S $VS $S_PUB/$P || return 1
 	link $NS_S vt$ID $S_PRIV/$P $NS_U vu$ID $U_IP/$P || return 1
 	in_ns $NS_S sysctl -qw net.ipv4.ip_forward=0
-	PIN=/sys/fs/bpf/sipdrain-lab$ID
+	PIN=$PIN_DIR-lab
 	KLOG=$WORK/kamailio.log
 	kamailio_start $NS_S $LAB/kamailio-proxy.cfg $KLOG PUBLIC=$(uri_host $S_PUB) \
 		PRIVATE=$(uri_host $S_PRIV) CALLEE=$(uri_host $U_IP) || return 1
