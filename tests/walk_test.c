@@ -10,7 +10,7 @@
  * headers of each kind and size, a fragment header, 0 to 2 VLAN tags,
  * a wrong UDP length; each also cut at every byte of its headers.
  *
- * usage: walk_test
+ * usage: walk_test [SUBTEST...]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -156,42 +156,70 @@ static void each_cut(const struct spec *s)
 	one(s, f, full, full);
 }
 
-int main(void)
+/* every frame shape, from outside (XDP) or from the server (TC) */
+static void walk_all(int eg)
 {
 	struct spec s;
+
+	frames = agreed_udp = agreed_not = 0;
+	for (int vl = 0; vl <= 2; vl++) {
+		for (int ihl = 5; ihl <= 15; ihl++) {
+			s = (struct spec){ .vlans = vl, .ihl = ihl, .egress = eg };
+			each_cut(&s);
+		}
+		for (int ext = 0; ext <= 9; ext++)
+			for (int units = 0; units <= 2; units++) {
+				s = (struct spec){ .v6 = 1, .vlans = vl, .n_ext = ext,
+						   .ext_units = units, .egress = eg };
+				each_cut(&s);
+			}
+		s = (struct spec){ .v6 = 1, .vlans = vl, .n_ext = 1, .frag = 1, .egress = eg };
+		each_cut(&s);
+		for (int d = -9; d <= 1; d += 5) {      /* UDP length short, long */
+			s = (struct spec){ .vlans = vl, .ihl = 5, .udp_len_delta = d, .egress = eg };
+			each_cut(&s);
+			s = (struct spec){ .v6 = 1, .vlans = vl, .udp_len_delta = d, .egress = eg };
+			each_cut(&s);
+		}
+	}
+	/* the walk must have been tested both ways, or the test proves nothing */
+	ASSERT_GE(agreed_udp, 100, "frames read as UDP by both");
+	ASSERT_GE(agreed_not, 100, "frames refused by both");
+	printf("%s: %d frames through packet.c and the program (%d read as UDP by both, %d "
+	       "refused by both)\n", eg ? "egress" : "ingress", frames, agreed_udp, agreed_not);
+}
+
+static void test_ingress(void)
+{
+	walk_all(0);
+}
+
+static void test_egress(void)
+{
+	walk_all(1);
+}
+
+static void fresh(void)
+{
+	sd_tester_restart(&T);
+}
+
+static const struct subtest subtests[] = {
+	SUBTEST(test_ingress, "ingress"),
+	SUBTEST(test_egress, "egress"),
+};
+
+int main(int argc, char **argv)
+{
+	int rc;
 
 	sd_log_hook_libs();
 	if (sd_tester_open(&T)) {
 		fprintf(stderr, "walk_test: cannot load the gate (root, BPF)\n");
 		return 1;
 	}
-	cur_test = "walk";
-	for (int eg = 0; eg < 2; eg++)
-		for (int vl = 0; vl <= 2; vl++) {
-			for (int ihl = 5; ihl <= 15; ihl++) {
-				s = (struct spec){ .vlans = vl, .ihl = ihl, .egress = eg };
-				each_cut(&s);
-			}
-			for (int ext = 0; ext <= 9; ext++)
-				for (int units = 0; units <= 2; units++) {
-					s = (struct spec){ .v6 = 1, .vlans = vl, .n_ext = ext,
-							   .ext_units = units, .egress = eg };
-					each_cut(&s);
-				}
-			s = (struct spec){ .v6 = 1, .vlans = vl, .n_ext = 1, .frag = 1, .egress = eg };
-			each_cut(&s);
-			for (int d = -9; d <= 1; d += 5) {      /* UDP length short, long */
-				s = (struct spec){ .vlans = vl, .ihl = 5, .udp_len_delta = d, .egress = eg };
-				each_cut(&s);
-				s = (struct spec){ .v6 = 1, .vlans = vl, .udp_len_delta = d, .egress = eg };
-				each_cut(&s);
-			}
-		}
-	/* the walk must have been tested both ways, or the test proves nothing */
-	check(agreed_udp > 100 && agreed_not > 100, "frames read %d, refused %d", agreed_udp, agreed_not);
-	printf("walk: %d frames through packet.c and both programs (%d read as UDP by both, %d "
-	       "refused by both)\n", frames, agreed_udp, agreed_not);
+	rc = run_subtests("walk_test", subtests, sizeof(subtests) / sizeof(subtests[0]), fresh,
+			  argc - 1, argv + 1);
 	sd_tester_close(&T);
-	printf("walk_test: %d passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return rc;
 }

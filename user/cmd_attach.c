@@ -18,7 +18,7 @@ const struct sd_opt sd_attach_options[] = {
 	{ .name = "mode", .letter = 'm', .type = SD_OPT_ENUM, .arg = "MODE",
 	  SD_OPT_FIELD(struct sd_attach_opts, mode),
 	  .words = (const struct sd_opt_word[]){ { "native", XDP_MODE_NATIVE },
-						 { "skb", XDP_MODE_SKB }, { NULL } },
+						 { "skb", XDP_MODE_SKB }, { 0 } },
 	  .help = "native or skb (default: native, else skb)" },
 	{ .name = "max-dialogs", .letter = 'd', .type = SD_OPT_UINT, .arg = "N",
 	  SD_OPT_FIELD(struct sd_attach_opts, max_dialogs), .min = 1024, .max = 1U << 24,
@@ -52,7 +52,7 @@ const struct sd_opt sd_attach_options[] = {
 		  "invisible (default 2h; 0: off, e.g. when attached before the server took "
 		  "its first call); given to a run that adopts a gate, it changes that "
 		  "gate's setting" },
-	{ NULL }
+	{ 0 }
 };
 
 static const struct sd_usage attach_usage = {
@@ -103,7 +103,7 @@ int sd_take_ifaces(int argc, char **argv, int first, const char *cmd, struct sd_
 int cmd_attach(int argc, char **argv)
 {
 	struct sd_attach_opts o = { .mode = XDP_MODE_UNSPEC };
-	const struct sd_opt_group groups[] = { { sd_attach_options, &o }, { NULL } };
+	const struct sd_opt_group groups[] = { { sd_attach_options, &o }, { 0 } };
 	int first, rc;
 
 	first = sd_opts_parse(argc, argv, &attach_usage, groups);

@@ -26,7 +26,7 @@ static const struct sd_opt classify_options[] = {
 	{ .name = "state", .letter = 's', .type = SD_OPT_ENUM, .arg = "STATE",
 	  SD_OPT_FIELD(struct classify_opts, state),
 	  .words = (const struct sd_opt_word[]){ { "serving", SD_SERVING },
-		{ "draining", SD_DRAINING }, { "offline", SD_OFFLINE }, { NULL } },
+		{ "draining", SD_DRAINING }, { "offline", SD_OFFLINE }, { 0 } },
 	  .help = "serving (default), draining or offline" },
 	{ .name = "port", .letter = 'p', .type = SD_OPT_PORT, .arg = "N",
 	  SD_OPT_FIELD(struct classify_opts, ports),
@@ -38,7 +38,7 @@ static const struct sd_opt classify_options[] = {
 	  SD_OPT_FIELD(struct classify_opts, allow), .help = "as for 'sipdrain drain'" },
 	{ .name = "pcap", .letter = 'P', .type = SD_OPT_FLAG,
 	  SD_OPT_FIELD(struct classify_opts, pcap), .help = "the FILEs are captures" },
-	{ NULL }
+	{ 0 }
 };
 
 static const struct sd_usage classify_usage = {
@@ -213,7 +213,7 @@ static int classify_file(struct sd_tester *t, const char *path)
 int cmd_classify(int argc, char **argv)
 {
 	struct classify_opts want = { .state = SD_SERVING };
-	const struct sd_opt_group groups[] = { { classify_options, &want }, { NULL } };
+	const struct sd_opt_group groups[] = { { classify_options, &want }, { 0 } };
 	struct sd_tester t;
 	int first, err, rc = SD_EXIT_OK;
 

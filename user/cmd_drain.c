@@ -39,7 +39,7 @@ static const struct sd_opt drain_options[] = {
 	  .help = "e.g. 90s, 10m, 1h (plain number: seconds)" },
 	{ .name = "retry-after", .letter = 'r', .type = SD_OPT_UINT, .arg = "N|auto",
 	  SD_OPT_FIELD(struct drain_opts, retry_after), .min = 0, .max = 86400,
-	  .words = (const struct sd_opt_word[]){ { "auto", RETRY_AUTO }, { NULL } },
+	  .words = (const struct sd_opt_word[]){ { "auto", RETRY_AUTO }, { 0 } },
 	  .help = "Retry-After of the 503 (default 300; auto: the seconds left until "
 		  "the deadline)" },
 	{ .name = "retry-jitter", .type = SD_OPT_UINT, .arg = "N",
@@ -68,7 +68,7 @@ static const struct sd_opt drain_options[] = {
 	  .help = "early offline only once the gate has watched the server this long "
 		  "(a call older than the gate that sends nothing is invisible); changes "
 		  "the gate's setting (default 2h; 0: off)" },
-	{ NULL }
+	{ 0 }
 };
 
 static const struct sd_usage drain_usage = {
@@ -234,7 +234,7 @@ static void warn_no_responder(void)
 int cmd_drain(int argc, char **argv)
 {
 	struct drain_opts d = { .retry_after = SD_DEFAULT_RETRY_AFTER };
-	const struct sd_opt_group groups[] = { { drain_options, &d }, { NULL } };
+	const struct sd_opt_group groups[] = { { drain_options, &d }, { 0 } };
 	bool retry_auto;
 	struct sd_snapshot snap;
 	struct sd_config cfg;

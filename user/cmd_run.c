@@ -56,7 +56,7 @@ static const struct sd_opt run_options[] = {
 	  SD_OPT_FIELD(struct run_opts, coalesce_us), .min = 0, .max = 100000,
 	  .help = "after a small batch wait N microseconds so that replies share wakeups "
 		  "and TX kicks (default 500, 0 to answer each frame at once)" },
-	{ NULL }
+	{ 0 }
 };
 
 static const struct sd_usage run_usage = {
@@ -190,7 +190,7 @@ int cmd_run(int argc, char **argv)
 	struct sd_attach_opts o = { .mode = XDP_MODE_UNSPEC };
 	struct run_opts ro = { .coalesce_us = 500 };
 	const struct sd_opt_group groups[] = {
-		{ sd_attach_options, &o }, { run_options, &ro }, { NULL }
+		{ sd_attach_options, &o }, { run_options, &ro }, { 0 }
 	};
 	static struct sd_responder_ctx r;
 	struct sigaction sa = { .sa_handler = on_signal };

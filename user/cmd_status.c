@@ -26,7 +26,7 @@ static const struct sd_opt status_options[] = {
 	  SD_OPT_FIELD(struct status_opts, every), .min = 1, .max = 3600,
 	  .what = "watch interval",
 	  .help = "refresh every SECS seconds (default 1) until interrupted" },
-	{ NULL }
+	{ 0 }
 };
 
 static const struct sd_usage status_usage = {
@@ -306,7 +306,7 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 int cmd_status(int argc, char **argv)
 {
 	struct status_opts so = { 0 };
-	const struct sd_opt_group groups[] = { { status_options, &so }, { NULL } };
+	const struct sd_opt_group groups[] = { { status_options, &so }, { 0 } };
 	static struct sd_snapshot a, b;
 	int first;
 

@@ -33,7 +33,7 @@ static const struct sd_opt main_options[] = {
 	  SD_OPT_FIELD(struct main_opts, pin_dir),
 	  .help = "the gate's pins (default " SD_PIN_DIR ", or $SIPDRAIN_PIN_DIR): one "
 		  "gate per directory" },
-	{ NULL }
+	{ 0 }
 };
 
 int main(int argc, char **argv)
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	struct sd_usage u = { .operands = "COMMAND [OPTIONS]", .epilogue = commands,
 			      .options_first = true };
 	struct main_opts mo = { 0 };
-	const struct sd_opt_group groups[] = { { main_options, &mo }, { NULL } };
+	const struct sd_opt_group groups[] = { { main_options, &mo }, { 0 } };
 	size_t k = snprintf(commands, sizeof(commands), "Commands:\n");
 	int i;
 

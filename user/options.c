@@ -18,7 +18,7 @@
 #define MAX_OPTS 40
 #define LONG_VAL 256
 
-const struct sd_opt_word sd_opt_off[] = { { "0", 0 }, { "off", 0 }, { NULL } };
+const struct sd_opt_word sd_opt_off[] = { { "0", 0 }, { "off", 0 }, { 0 } };
 
 static const struct sd_opt help_opt = {
 	.name = "help", .letter = 'h', .type = SD_OPT_FLAG, .help = "this text",
