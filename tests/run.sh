@@ -77,6 +77,18 @@ guard_snapshot() {
 				echo "  $p other $(stat -c '%F %a' "$f")"
 			fi
 		done
+		echo "config:"
+		bpftool -j map dump pinned "$DEFAULT_PIN_DIR/sd_config" 2>&1 | python3 -c '
+import json, sys
+try:
+    v = json.load(sys.stdin)[0]["formatted"]["value"]
+except (ValueError, LookupError, TypeError) as e:
+    print("  unreadable: %s" % e)
+    sys.exit(0)
+for k in ("state", "allow_mask", "retry_after", "retry_jitter", "deadline_ns",
+          "drain_started_ns", "offline_ns", "flags", "min_watch_ns", "peer_window_ns"):
+    print("  config.%s: %s" % (k, json.dumps(v.get(k))))
+'
 		echo "status:"
 		guard_sd status --json 2>&1 | python3 -c '
 import json, sys
@@ -86,7 +98,9 @@ try:
 except ValueError as e:
     print("  unreadable: %s" % e)
     sys.exit(0)
-keep = ["state", "deadline_unix", "unseen_calls_may_be_cut", "early_offline",
+# deadline_unix is derived (wall clock + monotonic time left) and moves
+# by a millisecond as the clocks drift: the raw config below has it
+keep = ["state", "unseen_calls_may_be_cut", "early_offline",
         "offline_reason", "calls_cut", "retry_after", "retry_jitter", "on_offline",
         "allow", "ports", "tcp_ports", "reply_rate", "reply_burst",
         "peer_window_seconds", "interfaces"]
