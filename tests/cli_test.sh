@@ -46,6 +46,12 @@ expect_error "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coales
 expect_error "run, reason+server past the 256-byte bound" "at most 63 characters" \
 	"$SD" run lo --reason "$(printf 'r%.0s' $(seq 40))" --server "$(printf 's%.0s' $(seq 30))"
 expect_error "bad peer-window"       "invalid peer-window" "$SD" attach lo --peer-window soon
+# durations: a whole number and a unit, at most 7 days; nothing else
+for d in nan inf 0x10 1e3 -5 +5 5.5s 600000m 8d 169h 99999999999999999999 "" " 5" 10x; do
+	expect_error "deadline '$d' refused" "invalid deadline" "$SD" drain --deadline "$d"
+done
+"$SD" drain --deadline nan >/dev/null 2>&1
+check "a refused duration exits 2 (usage)" test $? -eq 2
 expect_error "bad reply rate"        "invalid reply-rate" "$SD" attach lo --reply-rate fast
 expect_error "bad tcp port"          "invalid port"      "$SD" attach lo --tcp-port 70000
 expect_error "bad pin dir"           "invalid pin directory" "$SD" --pin-dir relative/dir status
@@ -106,5 +112,15 @@ check "refused attach leaves no pins" test ! -e $PIN_DIR
 check "attach" in_s "$SD" attach $VS
 expect_error "already attached" "already attached" in_s "$SD" attach $VS
 expect_error "detach an interface not attached" "not attached there" in_s "$SD" detach lo
+# status --json is JSON in every state, Retry-After auto included
+jsonok() {      # jsonok EXPR: status --json parses and EXPR (python, d) holds
+	in_s "$SD" status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"
+}
+check "status --json, serving: valid, Retry-After fixed 300" \
+	jsonok 'd["state"] == "serving" and d["retry_after_mode"] == "fixed" and d["retry_after"] == 300'
+in_s "$SD" drain --deadline 1h --retry-after auto >/dev/null 2>&1
+check "status --json, draining with Retry-After auto: valid, mode auto, the seconds left as a number" \
+	jsonok 'd["state"] == "draining" and d["retry_after_mode"] == "auto" and 3590 <= d["retry_after"] <= 3600'
+in_s "$SD" resume >/dev/null 2>&1
 check "detach" in_s "$SD" detach
 finish

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,23 +42,29 @@ bool sd_add_port(__u16 *ports, __u32 *nports, const char *arg)
 	return true;
 }
 
-/* "90", "90s", "10m", "1h", "1500ms" -> nanoseconds; 0 on error. */
+/* A duration: a non-negative integer of decimal digits and a unit (ms,
+ * s, m, h, d; none: seconds), at most 7 days -> nanoseconds; 0 when it
+ * is not one (nan, inf, hex, exponents, signs, fractions, spaces, an
+ * empty string, overflow) or is zero. */
+#define SD_DURATION_MAX_NS (7ULL * 86400 * 1000000000ULL)
 __u64 sd_parse_duration(const char *s)
 {
-	char *end;
-	double v;
+	static const struct { const char *unit; __u64 ns; } units[] = {
+		{ "", 1000000000ULL }, { "s", 1000000000ULL }, { "ms", 1000000ULL },
+		{ "m", 60000000000ULL }, { "h", 3600000000000ULL }, { "d", 86400000000000ULL },
+	};
+	__u64 v = 0;
+	const char *p = s;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v <= 0 || v > 7 * 86400)
+	if (!s || !isdigit((unsigned char)*p))
 		return 0;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
-		return v * 1e9;
-	if (!strcmp(end, "ms"))
-		return v * 1e6;
-	if (!strcmp(end, "m"))
-		return v * 60e9;
-	if (!strcmp(end, "h") && v <= 168)
-		return v * 3600e9;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (*p - '0');
+		if (v > SD_DURATION_MAX_NS / 1000000ULL)   /* more than 7 days in any unit */
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(p, units[i].unit))
+			return v && v <= SD_DURATION_MAX_NS / units[i].ns ? v * units[i].ns : 0;
 	return 0;
 }

@@ -36,7 +36,7 @@ struct drain_opts {
 static const struct sd_opt drain_options[] = {
 	{ .name = "deadline", .letter = 'D', .type = SD_OPT_DURATION, .arg = "DURATION",
 	  SD_OPT_FIELD(struct drain_opts, deadline_ns),
-	  .help = "e.g. 90s, 10m, 1h (plain number: seconds)" },
+	  .help = "a whole number with a unit ms, s, m, h or d (none: seconds), up to 7 days; e.g. 90s, 10m, 1h" },
 	{ .name = "retry-after", .letter = 'r', .type = SD_OPT_UINT, .arg = "N|auto",
 	  SD_OPT_FIELD(struct drain_opts, retry_after), .min = 0, .max = 86400,
 	  .words = (const struct sd_opt_word[]){ { "auto", RETRY_AUTO }, { 0 } },

@@ -89,12 +89,20 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 	else
 		printf("null");
 	printf(",\"unseen_calls_may_be_cut\":%s", cfg->flags & SD_CF_UNSEEN_CUT ? "true" : "false");
-	printf(",\"early_offline\":%s,\"offline_reason\":\"%s\",\"calls_cut\":%u,"
-	       "\"retry_after\":%s%u%s,\"retry_jitter\":%u,\"on_offline\":\"",
-	       cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "false" : "true",
-	       reason_name(cfg->offline_reason), cfg->calls_cut,
-	       cfg->flags & SD_CF_RETRY_AUTO ? "\"auto\"," : "",
-	       cfg->retry_after, "", cfg->retry_jitter);
+	/* Retry-After: its mode as a string, the seconds a 503 carries now
+	 * as a number (auto: the seconds left to the deadline, as the
+	 * responder computes them) */
+	{
+		bool automatic = (cfg->flags & SD_CF_RETRY_AUTO) && cfg->deadline_ns;
+		unsigned long now_s = automatic ? (left > 0 ? (unsigned long)(left + 0.999999999) : 1)
+						: cfg->retry_after;
+
+		printf(",\"early_offline\":%s,\"offline_reason\":\"%s\",\"calls_cut\":%u,"
+		       "\"retry_after_mode\":\"%s\",\"retry_after\":%lu,\"retry_jitter\":%u,"
+		       "\"on_offline\":\"", cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "false" : "true",
+		       reason_name(cfg->offline_reason), cfg->calls_cut,
+		       cfg->flags & SD_CF_RETRY_AUTO ? "auto" : "fixed", now_s, cfg->retry_jitter);
+	}
 	for (const char *p = cfg->on_offline; *p && p < cfg->on_offline + sizeof(cfg->on_offline); p++)
 		printf(*p == '"' || *p == '\\' ? "\\%c" : (unsigned char)*p < 32 ? "?" : "%c", *p);
 	printf("\",\"allow\":[");

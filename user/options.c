@@ -67,11 +67,12 @@ static void bad_value(const struct sd_opt *o, const char *arg)
 		break;
 	case SD_OPT_DURATION:
 		if (o->min)
-			pr_warn("invalid %s '%s' (a duration of %.0f s to 7 days, e.g. 90s, 10m, 2h%s)\n",
+			pr_warn("invalid %s '%s' (a whole number with a unit ms, s, m, h or d, "
+				"%.0f s to 7 days, e.g. 90s, 10m, 2h%s)\n",
 				what(o), arg, o->min / 1e9, words);
 		else
-			pr_warn("invalid %s '%s' (a duration up to 7 days, e.g. 90s, 10m, 2h%s)\n",
-				what(o), arg, words);
+			pr_warn("invalid %s '%s' (a whole number with a unit ms, s, m, h or d, "
+				"up to 7 days, e.g. 90s, 10m, 2h%s)\n", what(o), arg, words);
 		break;
 	case SD_OPT_ENUM:
 		words_text(words, sizeof(words), "", o->words);
@@ -136,7 +137,6 @@ static bool number_of(const struct sd_opt *o, const char *arg, __u64 *v)
 	if (o->type == SD_OPT_UINT)
 		return parse_number(arg, o->min, o->max, v);
 	if (o->type == SD_OPT_DURATION) {
-		/* today's lenient parser; it will be made strict on its own */
 		*v = sd_parse_duration(arg);
 		return *v && *v >= o->min;
 	}
