@@ -122,5 +122,11 @@ in_s "$SD" drain --deadline 1h --retry-after auto >/dev/null 2>&1
 check "status --json, draining with Retry-After auto: valid, mode auto, the seconds left as a number" \
 	jsonok 'd["state"] == "draining" and d["retry_after_mode"] == "auto" and 3590 <= d["retry_after"] <= 3600'
 in_s "$SD" resume >/dev/null 2>&1
+# --watch takes its interval as --watch=2 and as --watch 2
+for w in "--watch 1" "--watch=1"; do
+	out=$(timeout 2.5 nsenter --net=/run/netns/$NS_S "$SD" status $w 2>&1); rc=$?
+	check "status $w: refreshes until stopped (exit $rc, $(printf '%s' "$out" | grep -c '^state') screens)" \
+		bash -c '[ $1 -eq 124 ] && [ $(printf "%s\n" "$2" | grep -c "^state") -ge 2 ]' _ $rc "$out"
+done
 check "detach" in_s "$SD" detach
 finish

@@ -346,6 +346,12 @@ int sd_opts_parse(int argc, char **argv, const struct sd_usage *u,
 			print_usage(u, all, n);
 			exit(SD_EXIT_OK);
 		}
+		/* "--watch 2" as well as "--watch=2": an optional value may
+		 * follow as the next word when it is a number (never an
+		 * interface name or another operand) */
+		if (!optarg && o->optional && optind < argc && argv[optind][0] &&
+		    strspn(argv[optind], "0123456789") == strlen(argv[optind]))
+			optarg = argv[optind++];
 		if (!apply(o, all[i].base, optarg))
 			return -1;
 	}
