@@ -22,6 +22,11 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) -Iuser \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+# what `sipdrain --version` says: git describe of the tree built, the
+# libxdp it was built against
+SD_VERSION ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+VERSION_FLAGS := -DSD_VERSION='"$(SD_VERSION)"' \
+	-DSD_LIBXDP_VERSION='"$(shell pkg-config --modversion libxdp 2>/dev/null || echo unknown)"' 
 
 USER_SRC := $(wildcard user/*.c)
 LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
@@ -78,6 +83,12 @@ $(SKEL): $(BPF_OBJ)
 
 $(BUILD)/user/%.o: user/%.c $(HDRS) $(SKEL) | $(BUILD)/user
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# rebuilt every time: the version is the tree's, not the file's
+$(BUILD)/user/version.o: user/version.c $(HDRS) FORCE | $(BUILD)/user
+	$(CC) $(CFLAGS) $(VERSION_FLAGS) -c $< -o $@
+.PHONY: FORCE
+FORCE:
 
 $(BIN): $(BUILD)/user/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

@@ -22,6 +22,10 @@ for c in run attach detach drain resume status classify; do
 	check "$c --help exits 0 with usage" test $rc -eq 0 -a "${out#Usage: sipdrain $c}" != "$out"
 done
 check "sipdrain --help" bash -c "'$SD' --help | grep -q classify"
+for v in --version version; do
+	out=$("$SD" $v 2>&1); rc=$?
+	check "sipdrain $v: exit $rc, '$out'" bash -c '[ $1 -eq 0 ] && [[ "$2" =~ ^sipdrain\ [^\ ]+\ \(pin\ ABI\ [0-9]+,\ libbpf\ [^,]+,\ libxdp\ [0-9.]+\)$ ]]' _ $rc "$out"
+done
 # one letter, one option: a short option means the same in every command
 # (and in sipdrain's own options)
 clash=$(for c in "" run attach detach drain resume status classify; do "$SD" $c --help; done |

@@ -71,6 +71,8 @@ start_run 43 || { finish; exit; }
 expect /ready 200 'serving'
 expect /healthz 200 'ok'
 expect /metrics 200 '# HELP sipdrain_state 1 for the gate.s current state'
+check "/metrics: sipdrain_build_info with version, ABI, libbpf, libxdp" bash -c \
+	"in_s() { nsenter --net=/run/netns/$NS_S \"\$@\"; }; in_s curl -s -m 3 $URL/metrics | grep -qE '^sipdrain_build_info\\{version=\"[^\"]+\",abi=\"3\",libbpf=\"[^\"]+\",libxdp=\"[^\"]+\"\\} 1$'"
 check "/metrics: Content-Type text/plain; version=0.0.4" \
 	header /metrics GET '^Content-Type: text/plain; version=0\.0\.4; charset=utf-8$'
 for p in /metrics /ready /healthz /nope; do

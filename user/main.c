@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "version.h"
 
 static const struct sd_cmd cmds[] = {
 	{ "run",      cmd_run,      "attach (or adopt) the gate and run the 503 responder" },
@@ -17,10 +18,12 @@ static const struct sd_cmd cmds[] = {
 	{ "resume",   cmd_resume,   "stop draining: back to serving" },
 	{ "status",   cmd_status,   "state, interfaces, ports, counters" },
 	{ "classify", cmd_classify, "run SIP messages or a capture through the gate" },
+	{ "version",  NULL,         "the version, pin ABI, libbpf and libxdp (as --version)" },
 };
 
 struct main_opts {
 	bool verbose;
+	bool version;
 	const char *pin_dir;
 };
 
@@ -29,6 +32,8 @@ static const struct sd_opt main_options[] = {
 	{ .name = "verbose", .letter = 'v', .type = SD_OPT_FLAG,
 	  SD_OPT_FIELD(struct main_opts, verbose),
 	  .help = "also show libbpf's and libxdp's messages" },
+	{ .name = "version", .type = SD_OPT_FLAG, SD_OPT_FIELD(struct main_opts, version),
+	  .help = "the version, the pin ABI and the libbpf and libxdp versions" },
 	{ .name = "pin-dir", .type = SD_OPT_STRING, .arg = "DIR",
 	  SD_OPT_FIELD(struct main_opts, pin_dir),
 	  .help = "the gate's pins (default " SD_PIN_DIR ", or $SIPDRAIN_PIN_DIR): one "
@@ -61,6 +66,13 @@ int main(int argc, char **argv)
 		return SD_EXIT_USAGE;
 	if (mo.verbose)
 		sd_log_set_level(SD_LOG_DEBUG);
+	if (mo.version || (i < argc && !strcmp(argv[i], "version"))) {
+		char line[256];
+
+		sd_version_line(line, sizeof(line));
+		printf("%s\n", line);
+		return SD_EXIT_OK;
+	}
 	if (i >= argc) {
 		pr_warn("no command given (see 'sipdrain --help')\n");
 		return SD_EXIT_USAGE;

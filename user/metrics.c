@@ -7,6 +7,8 @@
 
 #include "gate.h"
 #include "metrics.h"
+#include "version.h"
+#include <bpf/libbpf.h>
 #include "snapshot.h"
 
 /* n: the length of everything written so far, also past cap (what a
@@ -68,6 +70,9 @@ size_t sd_metrics_render(char *p, size_t cap)
 	head(&b, "sipdrain_state", "gauge", "1 for the gate's current state");
 	for (int i = 0; i < SD_STATE_MAX; i++)
 		out(&b, "sipdrain_state{state=\"%s\"} %d\n", sd_state_names[i], s.cfg.state == (__u32)i);
+	head(&b, "sipdrain_build_info", "gauge", "This sipdrain build: version, pin ABI, libbpf, libxdp");
+	out(&b, "sipdrain_build_info{version=\"%s\",abi=\"%d\",libbpf=\"%s\",libxdp=\"%s\"} 1\n",
+	    sd_version(), SD_ABI_VERSION, libbpf_version_string(), sd_libxdp_version());
 	left = sd_seconds_left(&s);
 	head(&b, "sipdrain_drain_deadline_seconds", "gauge",
 	     "Unix time of the drain deadline (0: none)");
