@@ -203,7 +203,7 @@ struct sd_guard_key {
 };
 
 struct sd_peer_state {
-	__u64 first_ns;         /* CLOCK_MONOTONIC: first final response to it */
+	__u64 first_ns;         /* CLOCK_MONOTONIC: the server's first 2xx or ACK to it */
 	__u64 last_ns;          /* ... the latest (to SD_PEER_REFRESH_NS) */
 };
 

@@ -37,7 +37,7 @@ const struct sd_opt sd_attach_options[] = {
 	{ .name = "peer-window", .type = SD_OPT_DURATION, .arg = "DURATION",
 	  SD_OPT_FIELD(struct sd_attach_opts, peer_window_ns), .words = sd_opt_off,
 	  SD_OPT_SEEN(struct sd_attach_opts, peer_window_set),
-	  .help = "a source the server answered with a final response is a known peer "
+	  .help = "an address the server answered with a 2xx, or sent a call's ACK to, is a known peer "
 		  "this long: its 503s are not limited per source (default 24h; 0: none); "
 		  "given to a run that adopts a gate, it changes that gate's setting" },
 	{ .name = "tcp-port", .letter = 'T', .type = SD_OPT_PORT, .arg = "N",

@@ -316,12 +316,8 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	}
 	sd_udp_frame_reverse(&req, &rep);
 	/* RFC 3261 18.2.2, RFC 3581: the source port with rport, else the
-	 * sent-by port (5060 when absent); always the source address (the
-	 * builder leaves a maddr elsewhere to the server) */
-	if (memcmp(dst.addr, req.saddr, dst.family == AF_INET ? 4 : 16)) {
-		pass_on(r, &cls);
-		return 0;
-	}
+	 * sent-by port (5060 when absent); the address is always the
+	 * source's (the builder leaves a maddr elsewhere to the server) */
 	rep.dport = dst.port;
 	rlen = sd_udp_frame_write(pkt, cap, &rep, reply, rlen);
 	if (!rlen) {

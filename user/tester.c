@@ -11,20 +11,32 @@
 #include "sipdrain.skel.h"
 #include "tester.h"
 
+/* Delete every entry of a hash map (keys of up to 32 bytes). */
+static int map_empty(int fd)
+{
+	__u8 key[32], next[32];
+
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, sizeof(key));
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	}
+	return 0;
+}
+_Static_assert(sizeof(struct sd_addr_key) <= 32 && sizeof(struct sd_guard_key) <= 32,
+	       "map_empty's key buffer");
+
 /* sd_addrs as opened: the server of sd_build_frame's test frames, or
  * nothing for a tester of any destination. */
 static int tester_addrs(struct sd_tester *t)
 {
 	struct sd_addr_key k4 = { .family = 4, .addr = { 198, 18, 0, 2 } };
 	struct sd_addr_key k6 = { .family = 6, .addr = { 0x20, 0x01, 0, 2, [15] = 2 } };
-	struct sd_addr_key key, next;
 	__u32 local = SD_ADDR_LOCAL;
+	int err = map_empty(t->addrs_fd);
 
-	while (!bpf_map_get_next_key(t->addrs_fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(t->addrs_fd, &key))
-			return -errno;
-	}
+	if (err)
+		return err;
 	if (t->any_dst)
 		return 0;
 	if (bpf_map_update_elem(t->addrs_fd, &k4, &local, BPF_ANY) ||
@@ -174,7 +186,6 @@ int sd_tester_reset(struct sd_tester *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct sd_counters *zeros = calloc(ncpu, sizeof(*zeros));
-	__u64 key, next;
 	__u32 zero = 0;
 	int err = 0;
 
@@ -183,30 +194,12 @@ int sd_tester_reset(struct sd_tester *t)
 	if (bpf_map_update_elem(t->cnt_fd, &zero, zeros, BPF_ANY))
 		err = -errno;
 	free(zeros);
-	for (int i = 0; i < 3; i++) {
-		int fd = i == 0 ? t->calls_fd : i == 1 ? t->att_fd : t->learn_fd;
-
-		while (!err && !bpf_map_get_next_key(fd, NULL, &next)) {
-			key = next;
-			if (bpf_map_delete_elem(fd, &key))
-				err = -errno;
-		}
-	}
 	{
-		struct sd_guard_key pk, pn;
+		int fds[] = { t->calls_fd, t->att_fd, t->learn_fd, t->peers_fd,
+			      bpf_map__fd(t->skel->maps.sd_guard) };
 
-		int guard_fd = bpf_map__fd(t->skel->maps.sd_guard);
-
-		while (!err && !bpf_map_get_next_key(t->peers_fd, NULL, &pn)) {
-			pk = pn;
-			if (bpf_map_delete_elem(t->peers_fd, &pk))
-				err = -errno;
-		}
-		while (!err && !bpf_map_get_next_key(guard_fd, NULL, &pn)) {
-			pk = pn;
-			if (bpf_map_delete_elem(guard_fd, &pk))
-				err = -errno;
-		}
+		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]) && !err; i++)
+			err = map_empty(fds[i]);
 	}
 	return err;
 }
