@@ -58,7 +58,7 @@ endif
 # Debian 12 packages; installed only when missing (idempotent, quiet).
 DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
-	python3 python3-prometheus-client pkg-config gcc make util-linux procps \
+	python3 python3-prometheus-client python3-jsonschema pkg-config gcc make util-linux procps \
 	libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \

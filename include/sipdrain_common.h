@@ -41,8 +41,9 @@
 /* Version of this header's layouts as pinned: bumped whenever a pinned
  * map's type, key, value or meaning changes.  Pins without sd_meta were
  * made by ABI 1 (one LRU dialog table).  ABI 3: state and allow_mask
- * side by side (one 64-bit word), seq, peer_window_ns, sd_peers, sd_addrs. */
-#define SD_ABI_VERSION    3
+ * side by side (one 64-bit word), seq, peer_window_ns, sd_peers, sd_addrs.
+ * ABI 4: changed_by_pid/uid. */
+#define SD_ABI_VERSION    4
 
 /* ---- limits ---------------------------------------------------------- */
 #define SD_MAX_PORTS      8
@@ -164,6 +165,8 @@ struct sd_config {
 	__u64 min_watch_ns;             /* early offline only after watching this long (0: off) */
 	__u64 peer_window_ns;           /* a source the server answered is a known peer this
 					 * long (0: no known peers, every source guarded) */
+	__u32 changed_by_pid;           /* the process of the last drain, resume or switch to */
+	__u32 changed_by_uid;           /* offline, and its user: run's audit log names them */
 };
 /* detach reads the interface list of a gate of any ABI at this offset */
 _Static_assert(__builtin_offsetof(struct sd_config, ifindex) == 36, "ifindex moved");

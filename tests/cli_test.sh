@@ -3,19 +3,23 @@
 # clear line on stderr and a non-zero exit.
 . "$(dirname "$0")/lib.sh"
 
-# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit, exactly one
-# line on stderr, matching PATTERN, nothing on stdout.
+# expect_error DESCRIPTION PATTERN COMMAND...: non-zero exit (exactly
+# $WANT_RC when set), exactly one line on stderr, matching PATTERN,
+# nothing on stdout.
 expect_error() {
 	local d=$1 pat=$2; shift 2
 	"$@" >$WORK/out 2>$WORK/err
 	local rc=$? lines
 	lines=$(wc -l <$WORK/err)
-	if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" $WORK/err && [ ! -s $WORK/out ]; then
-		ok "$d: $(cat $WORK/err)"
+	if [ $rc -ne 0 ] && [ $rc -eq "${WANT_RC:-$rc}" ] && [ "$lines" -eq 1 ] &&
+	   grep -q -- "$pat" $WORK/err && [ ! -s $WORK/out ]; then
+		ok "$d (exit $rc): $(cat $WORK/err)"
 	else
-		fail "$d (exit $rc, $lines stderr lines: $(head -3 $WORK/err | tr '\n' '|'))"
+		fail "$d (exit $rc${WANT_RC:+, want $WANT_RC}, $lines stderr lines: $(head -3 $WORK/err | tr '\n' '|'))"
 	fi
 }
+# expect_usage: the same, a usage error: exit 2
+expect_usage() { WANT_RC=2 expect_error "$@"; }
 
 for c in run attach detach drain resume status classify; do
 	out=$("$SD" $c --help 2>&1); rc=$?
@@ -33,43 +37,44 @@ clash=$(for c in "" run attach detach drain resume status classify; do "$SD" $c 
 	awk '{ n[$1]++; o[$1] = o[$1] " --" $2 } END { for (l in n) if (n[l] > 1) printf "-%s:%s; ", l, o[l] }')
 check "each short option means one long option in every command${clash:+ (not: $clash)}" test -z "$clash"
 
-expect_error "no command"            "no command given"  "$SD"
-expect_error "unknown command"       "unknown command"   "$SD" frobnicate
-expect_error "unknown global option" "unknown option"    "$SD" --frob status
-expect_error "attach without iface"  "at least one interface" "$SD" attach
-expect_error "bad port"              "invalid port"      "$SD" attach lo --port 0
+expect_usage "no command"            "no command given"  "$SD"
+expect_usage "unknown command"       "unknown command"   "$SD" frobnicate
+expect_usage "unknown global option" "unknown option"    "$SD" --frob status
+expect_usage "attach without iface"  "at least one interface" "$SD" attach
+expect_usage "bad port"              "invalid port"      "$SD" attach lo --port 0
 expect_error "port not a number"     "invalid port"      "$SD" attach lo --port 50x
 expect_error "bad mode"              "invalid mode"      "$SD" attach lo --mode turbo
 expect_error "unknown option"        "unknown option\|bad option" "$SD" attach --frob lo
-expect_error "missing option value"  "needs a value\|bad option" "$SD" drain --retry-after
+expect_usage "missing option value"  "needs a value\|bad option" "$SD" drain --retry-after
 expect_error "no such interface"     "no such interface: nosuch0" "$SD" attach nosuch0
-expect_error "run without iface"     "at least one interface" "$SD" run
+expect_usage "run without iface"     "at least one interface" "$SD" run
 expect_error "run, no such interface" "no such interface: nosuch0" "$SD" run nosuch0
-expect_error "run, unsafe reason"    "invalid reason"    "$SD" run lo --reason 'a"b'
-expect_error "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coalesce-us x
-expect_error "run, reason+server past the 256-byte bound" "at most 63 characters" \
+expect_usage "run, unsafe reason"    "invalid reason"    "$SD" run lo --reason 'a"b'
+expect_usage "run, bad coalesce"     "invalid coalesce-us" "$SD" run lo --coalesce-us x
+expect_usage "run, reason+server past the 256-byte bound" "at most 63 characters" \
 	"$SD" run lo --reason "$(printf 'r%.0s' $(seq 40))" --server "$(printf 's%.0s' $(seq 30))"
-expect_error "bad peer-window"       "invalid peer-window" "$SD" attach lo --peer-window soon
+expect_usage "bad peer-window"       "invalid peer-window" "$SD" attach lo --peer-window soon
 # durations: a whole number and a unit, at most 7 days; nothing else
 for d in nan inf 0x10 1e3 -5 +5 5.5s 600000m 8d 169h 99999999999999999999 "" " 5" 10x; do
-	expect_error "deadline '$d' refused" "invalid deadline" "$SD" drain --deadline "$d"
+	expect_usage "deadline '$d' refused" "invalid deadline" "$SD" drain --deadline "$d"
 done
-"$SD" drain --deadline nan >/dev/null 2>&1
-check "a refused duration exits 2 (usage)" test $? -eq 2
-expect_error "bad reply rate"        "invalid reply-rate" "$SD" attach lo --reply-rate fast
-expect_error "bad tcp port"          "invalid port"      "$SD" attach lo --tcp-port 70000
-expect_error "bad pin dir"           "invalid pin directory" "$SD" --pin-dir relative/dir status
-expect_error "methods are case-sensitive" "unknown method" "$SD" drain --allow invite
-expect_error "bad retry-after"       "invalid retry-after" "$SD" drain --retry-after -5
-expect_error "bad deadline"          "invalid deadline"  "$SD" drain --deadline 10x
-expect_error "zero deadline"         "invalid deadline"  "$SD" drain --deadline 0
-expect_error "--wait needs a deadline" "need --deadline" "$SD" drain --wait
-expect_error "auto needs a deadline" "need --deadline"   "$SD" drain --retry-after auto
-expect_error "bad watch interval"    "invalid watch interval" "$SD" status --watch=0
-expect_error "bad min-watch"         "invalid min-watch" "$SD" drain --min-watch soon
-expect_error "bad min-watch (attach)" "invalid min-watch" "$SD" attach lo --min-watch -1
-expect_error "classify without files" "at least one file" "$SD" classify
-expect_error "classify bad state"    "invalid state"     "$SD" classify --state paused x
+expect_usage "--deadline off with --wait" "need --deadline" "$SD" drain --deadline off --wait
+expect_usage "run, bad metrics address" "invalid metrics port" "$SD" run lo --metrics foo
+expect_usage "run, metrics address not an IP" "invalid metrics address" "$SD" run lo --metrics 1.2.3:80
+expect_usage "status --watch with a word" "unexpected argument" "$SD" status --watch x
+expect_usage "resume with an argument" "unexpected argument" "$SD" resume now
+expect_usage "bad reply rate"        "invalid reply-rate" "$SD" attach lo --reply-rate fast
+expect_usage "bad tcp port"          "invalid port"      "$SD" attach lo --tcp-port 70000
+expect_usage "bad pin dir"           "invalid pin directory" "$SD" --pin-dir relative/dir status
+expect_usage "methods are case-sensitive" "unknown method" "$SD" drain --allow invite
+expect_usage "bad retry-after"       "invalid retry-after" "$SD" drain --retry-after -5
+expect_usage "bad deadline"          "invalid deadline"  "$SD" drain --deadline 10x
+expect_usage "zero deadline"         "invalid deadline"  "$SD" drain --deadline 0
+expect_usage "bad watch interval"    "invalid watch interval" "$SD" status --watch=0
+expect_usage "bad min-watch"         "invalid min-watch" "$SD" drain --min-watch soon
+expect_usage "bad min-watch (attach)" "invalid min-watch" "$SD" attach lo --min-watch -1
+expect_usage "classify without files" "at least one file" "$SD" classify
+expect_usage "classify bad state"    "invalid state"     "$SD" classify --state paused x
 expect_error "classify missing file" "nosuch.sip"        "$SD" classify /nonexistent/nosuch.sip
 expect_error "classify bad capture"  "nosuch.pcap"       "$SD" classify --pcap /nonexistent/nosuch.pcap
 
@@ -132,5 +137,14 @@ for w in "--watch 1" "--watch=1"; do
 	check "status $w: refreshes until stopped (exit $rc, $(printf '%s' "$out" | grep -c '^state') screens)" \
 		bash -c '[ $1 -eq 124 ] && [ $(printf "%s\n" "$2" | grep -c "^state") -ge 2 ]' _ $rc "$out"
 done
+# options that need a deadline, against the drain's state: a new drain
+# has none unless given, a running one may have one
+expect_usage "--wait needs a deadline" "need --deadline" in_s "$SD" drain --wait
+expect_usage "auto needs a deadline" "need --deadline"   in_s "$SD" drain --retry-after auto
+in_s "$SD" drain --deadline 1h >/dev/null 2>&1
+check "on a drain with a deadline, auto alone is accepted" in_s "$SD" drain --retry-after auto
+expect_usage "removing the deadline of a drain with auto" "the running drain has none" \
+	in_s "$SD" drain --deadline off
+in_s "$SD" resume >/dev/null 2>&1
 check "detach" in_s "$SD" detach
 finish

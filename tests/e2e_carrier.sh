@@ -102,7 +102,7 @@ st=$(status_field state)
 check "every round ended serving after its resume ($bad wrong), and it stays ($st)" \
 	test $bad -eq 0 -a "$st" = serving
 sleep 0.5
-offl=$(grep -c "^offline: deadline" $WORK/run.log 2>/dev/null || true)
+offl=$(grep -c "^[0-9T:.+-]* offline: deadline" $WORK/run.log 2>/dev/null || true)
 dup=$(sort $WORK/hooks | uniq -d | wc -l)
 nh=$(wc -l < $WORK/hooks)
 check "the hook ran once per drain that went offline ($nh hooks, $offl switches, $dup rounds twice)" \

@@ -125,13 +125,17 @@ def val(name, **labels):
         if all(s.labels.get(k) == v for k, v in labels.items()):
             return s.value
     raise KeyError(name)
-need = ["sipdrain_state", "sipdrain_dialogs", "sipdrain_requests", "sipdrain_replies",
-        "sipdrain_drain_deadline_seconds", "sipdrain_packets", "sipdrain_responder_up"]
+need = ["sipdrain_state", "sipdrain_dialogs", "sipdrain_requests", "sipdrain_responder_replies",
+        "sipdrain_drain_deadline_timestamp_seconds", "sipdrain_packets", "sipdrain_responder_up"]
 missing = [n for n in need if n not in fam]
 assert not missing, "missing families: %s" % missing
+# renamed in 0.x: the old names must not come back (README, "Metrics")
+gone = [n for n in ("sipdrain_replies", "sipdrain_drain_deadline_seconds") if n in fam]
+assert not gone, "old families: %s" % gone
+assert set(s.labels["method"] for s in fam["sipdrain_responder_replies"].samples) >= {"INVITE", "other"}
 assert val("sipdrain_state", state="draining") == 1 and val("sipdrain_state", state="serving") == 0
 assert val("sipdrain_dialogs", state="confirmed") == 100000
-assert val("sipdrain_drain_deadline_seconds") > 1.7e9
+assert val("sipdrain_drain_deadline_timestamp_seconds") > 1.7e9
 assert fam["sipdrain_requests"].type == "counter"
 assert ("method", "verdict") == tuple(sorted(fam["sipdrain_requests"].samples[0].labels))
 assert val("sipdrain_responder_up") == 1

@@ -49,7 +49,7 @@ bg_c bash -c "sipp -sf '$ROOT/tests/sipp/uac_refresh.xml' 198.18.60.2:5060 -i 19
 	-timeout 40 -timeout_error -nostdin -trace_stat -stf $WORK/a.csv >/dev/null 2>&1; echo \$? > $WORK/a.rc"
 UAC=${PIDS[-1]}
 sleep 1                                 # 6 calls up, no gate yet
-bg_s "$SD" run $VS
+bg_s "$SD" run $VS 2>$WORK/learn.log
 check "run attaches while 6 calls are up" wait_responder
 check "their in-dialog OPTIONS make all 6 learned calls" poll_json 'd["dialogs"]["learned"]' 6 4
 in_s "$SD" drain --deadline 30s --min-watch 0 --wait > $WORK/a.out 2>&1; rc=$?
@@ -58,6 +58,8 @@ check "its progress counted them as learned" grep -q 'learned 6)' $WORK/a.out
 wait_gone $UAC 20
 check "sipp: 0 failed calls (exit $(cat $WORK/a.rc 2>/dev/null))" test "$(cat $WORK/a.rc 2>/dev/null)" = 0
 check "counter calls_learned = 6 (got $(counter calls_learned))" test "$(counter calls_learned)" -eq 6
+check "run's log says it learned calls ($(grep -m1 'learned' $WORK/learn.log))" \
+	grep -Eq '^[0-9-]{10}T[0-9:.]{12}[+-][0-9]{4} learned [1-6] calls? from in-dialog traffic .*, [1-6] so far$' $WORK/learn.log
 check "no in-dialog request was answered 503 (OPTIONS $(counter responder reply_options), BYE $(counter responder reply_bye))" \
 	test "$(counter responder reply_options)$(counter responder reply_bye)" = 00
 check "offline because the last call ended" test "$(json_get 'd["offline_reason"]')" = last_call

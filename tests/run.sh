@@ -258,6 +258,7 @@ run e2e-sipp    bash tests/e2e_sipp.sh
 run e2e-responder bash tests/e2e_responder.sh
 run e2e-carrier bash tests/e2e_carrier.sh
 run e2e-drain   bash tests/e2e_drain.sh
+run e2e-operate bash tests/e2e_operate.sh
 run e2e-http    bash tests/e2e_http.sh
 run e2e-known-calls bash tests/e2e_known_calls.sh
 run e2e-lab     bash tests/e2e_lab.sh

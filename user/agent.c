@@ -106,6 +106,7 @@ int sd_agent_tick(struct sd_snapshot *out)
 		now_cfg.flags |= SD_CF_UNSEEN_CUT;
 	if (now_cfg.on_offline[0])
 		now_cfg.flags |= SD_CF_HOOK_DONE;
+	sd_config_stamp(&now_cfg);
 	err = sd_config_end(fd, lock, &now_cfg);
 	if (err)
 		return err;

@@ -13,6 +13,8 @@
 #include "agent.h"
 #include "cli.h"
 #include "gate.h"
+#include "drain_view.h"
+#include "json.h"
 #include "log.h"
 #include "responder.h"
 #include "snapshot.h"
@@ -30,23 +32,32 @@ struct drain_opts {
 	bool no_early;
 	bool min_watch_set;
 	__u64 min_watch_ns;
+	bool again;
+	bool json;
+	/* what was named: a drain of a draining node changes only that */
+	bool deadline_set, retry_set, jitter_set, allow_set, hook_set;
 };
 
 /* --retry-jitter is long only: -j is status's --json. */
 static const struct sd_opt drain_options[] = {
-	{ .name = "deadline", .letter = 'D', .type = SD_OPT_DURATION, .arg = "DURATION",
-	  SD_OPT_FIELD(struct drain_opts, deadline_ns),
-	  .help = "a whole number with a unit ms, s, m, h or d (none: seconds), up to 7 days; e.g. 90s, 10m, 1h" },
+	{ .name = "deadline", .letter = 'D', .type = SD_OPT_DURATION, .arg = "DURATION|off",
+	  SD_OPT_FIELD(struct drain_opts, deadline_ns), SD_OPT_SEEN(struct drain_opts, deadline_set),
+	  .words = (const struct sd_opt_word[]){ { "off", 0 }, { 0 } },
+	  .help = "offline this long from now at the latest: a whole number with a unit ms, s, m, "
+		  "h or d (none: seconds), up to 7 days; e.g. 90s, 10m, 1h (off: no deadline, "
+		  "to remove one from a running drain)" },
 	{ .name = "retry-after", .letter = 'r', .type = SD_OPT_UINT, .arg = "N|auto",
 	  SD_OPT_FIELD(struct drain_opts, retry_after), .min = 0, .max = 86400,
+	  SD_OPT_SEEN(struct drain_opts, retry_set),
 	  .words = (const struct sd_opt_word[]){ { "auto", RETRY_AUTO }, { 0 } },
 	  .help = "Retry-After of the 503 (default 300; auto: the seconds left until "
 		  "the deadline)" },
 	{ .name = "retry-jitter", .type = SD_OPT_UINT, .arg = "N",
 	  SD_OPT_FIELD(struct drain_opts, retry_jitter), .min = 0, .max = 86400,
+	  SD_OPT_SEEN(struct drain_opts, jitter_set),
 	  .help = "add a random 0..N seconds to each Retry-After" },
 	{ .name = "allow", .letter = 'a', .type = SD_OPT_METHOD, .arg = "METHOD",
-	  SD_OPT_FIELD(struct drain_opts, allow),
+	  SD_OPT_FIELD(struct drain_opts, allow), SD_OPT_SEEN(struct drain_opts, allow_set),
 	  .help = "also let this out-of-dialog method through (repeatable; e.g. "
 		  "REGISTER, OPTIONS)" },
 	{ .name = "wait", .letter = 'w', .type = SD_OPT_FLAG,
@@ -55,10 +66,10 @@ static const struct sd_opt drain_options[] = {
 		  "3 when the deadline cut calls (or may have: calls older than the gate "
 		  "are invisible until they send), 1 on error" },
 	{ .name = "exec-on-offline", .letter = 'x', .type = SD_OPT_STRING, .arg = "CMD",
-	  SD_OPT_FIELD(struct drain_opts, hook),
+	  SD_OPT_FIELD(struct drain_opts, hook), SD_OPT_SEEN(struct drain_opts, hook_set),
 	  .max = sizeof(((struct sd_config *)0)->on_offline) - 1,
 	  .help = "run CMD (sh -c) once when the node goes offline; SIPDRAIN_REASON and "
-		  "SIPDRAIN_CALLS_CUT are set" },
+		  "SIPDRAIN_CALLS_CUT are set ('': none)" },
 	{ .name = "no-early-offline", .letter = 'n', .type = SD_OPT_FLAG,
 	  SD_OPT_FIELD(struct drain_opts, no_early),
 	  .help = "stay DRAINING until the deadline even when no call is left" },
@@ -68,6 +79,21 @@ static const struct sd_opt drain_options[] = {
 	  .help = "early offline only once the gate has watched the server this long "
 		  "(a call older than the gate that sends nothing is invisible); changes "
 		  "the gate's setting (default 2h; 0: off)" },
+	{ .name = "again", .type = SD_OPT_FLAG, SD_OPT_FIELD(struct drain_opts, again),
+	  .help = "start a new drain on an OFFLINE node (otherwise refused)" },
+	{ .name = "json", .type = SD_OPT_FLAG, SD_OPT_FIELD(struct drain_opts, json),
+	  .help = "print the outcome as one JSON object on stdout (with --wait, a second "
+		  "one when the node is offline)" },
+	{ 0 }
+};
+
+struct resume_opts {
+	bool json;
+};
+
+static const struct sd_opt resume_options[] = {
+	{ .name = "json", .type = SD_OPT_FLAG, SD_OPT_FIELD(struct resume_opts, json),
+	  .help = "print the outcome as one JSON object on stdout" },
 	{ 0 }
 };
 
@@ -80,13 +106,19 @@ static const struct sd_usage drain_usage = {
 	"401/407 re-sends) of INVITEs the server already received keep reaching\n"
 	"the server.  With a deadline, 'sipdrain run' takes the node OFFLINE at\n"
 	"the deadline, or as soon as no call is left; without one the drain\n"
-	"lasts until 'sipdrain resume'.\n",
+	"lasts until 'sipdrain resume'.\n"
+	"\n"
+	"On a node already draining, drain changes only the options it names\n"
+	"and says what changed (a new --deadline counts from now).  On an\n"
+	"OFFLINE node it is refused unless --again is given: that starts a new\n"
+	"drain with every option not named at its default.\n",
 	.epilogue = "Example: sipdrain drain --deadline 10m --retry-after auto --wait\n",
 };
 
 static const struct sd_usage resume_usage = {
 	.cmd = "resume",
-	.text = "Cancel a drain (or bring an offline node back): SERVING again.\n",
+	.text = "Cancel a drain (or bring an offline node back): SERVING again;\n"
+		"says which state it left.\n",
 };
 
 /* The pin directory's lock, held from load_config to store_config: a
@@ -159,12 +191,13 @@ static void horizon_lines(const struct sd_snapshot *s)
 
 /* Follow the drain to its end.  The responder's agent normally decides;
  * with no responder alive this process does. */
-static int wait_offline(void)
+static int wait_offline(bool json)
 {
 	bool tty = isatty(STDERR_FILENO);
 	struct sd_snapshot s;
 	__u64 last_log = 0;
 	char line[256];
+	bool cut;
 	int err;
 
 	signal(SIGCHLD, SIG_IGN);       /* the hook, if this process runs it */
@@ -190,30 +223,35 @@ static int wait_offline(void)
 		if (tty) {
 			fprintf(stderr, "\r\033[K%s", line);
 		} else if (s.mono_ns - last_log >= 5000000000ULL) {
-			fprintf(stderr, "%s\n", line);
+			pr_info("%s\n", line);
 			last_log = s.mono_ns;
 		}
 		usleep(200000);
 	}
 	if (tty)
 		fputc('\n', stderr);
-	if (s.cfg.offline_reason == SD_OR_DEADLINE && s.cfg.calls_cut) {
+	cut = s.cfg.offline_reason == SD_OR_DEADLINE && (s.cfg.calls_cut || (s.cfg.flags & SD_CF_UNSEEN_CUT));
+	if (json) {
+		printf("{\"command\":\"drain\",\"result\":\"offline\",\"offline_reason\":\"%s\","
+		       "\"calls_cut\":%u,\"unseen_calls_may_be_cut\":%s,\"drain_seconds\":%.3f}\n",
+		       s.cfg.offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call",
+		       s.cfg.calls_cut, s.cfg.flags & SD_CF_UNSEEN_CUT ? "true" : "false",
+		       (s.cfg.offline_ns - s.cfg.drain_started_ns) / 1e9);
+	} else if (s.cfg.offline_reason == SD_OR_DEADLINE && s.cfg.calls_cut) {
 		printf("offline: the deadline cut %u call%s%s\n", s.cfg.calls_cut,
 		       s.cfg.calls_cut == 1 ? "" : "s", s.cfg.flags & SD_CF_UNSEEN_CUT ?
 		       ", and any call older than the gate that stayed silent" : "");
-		return 3;
-	}
-	if (s.cfg.offline_reason == SD_OR_DEADLINE && (s.cfg.flags & SD_CF_UNSEEN_CUT)) {
+	} else if (cut) {
 		printf("offline: the deadline cut 0 calls the gate knows; it had watched for %.0f s, "
 		       "so calls older than the gate that stayed silent may have been cut\n",
 		       s.cfg.offline_ns > s.meta.watch_start_ns ?
 		       (s.cfg.offline_ns - s.meta.watch_start_ns) / 1e9 : 0.0);
-		return 3;
+	} else {
+		printf("offline: no call was left (%s, %.1f s after the drain began)\n",
+		       s.cfg.offline_reason == SD_OR_DEADLINE ? "deadline" : "last call ended",
+		       (s.cfg.offline_ns - s.cfg.drain_started_ns) / 1e9);
 	}
-	printf("offline: no call was left (%s, %.1f s after the drain began)\n",
-	       s.cfg.offline_reason == SD_OR_DEADLINE ? "deadline" : "last call ended",
-	       (s.cfg.offline_ns - s.cfg.drain_started_ns) / 1e9);
-	return SD_EXIT_OK;
+	return cut ? 3 : SD_EXIT_OK;
 }
 
 static void warn_no_responder(void)
@@ -231,14 +269,54 @@ static void warn_no_responder(void)
 			"still reach the server (counted as redirect_fallback)\n");
 }
 
+static void json_view(const struct sd_drain_view *v)
+{
+	const char *sep = "";
+
+	printf("{\"deadline_seconds_left\":");
+	if (v->deadline_left < 0)
+		printf("null");
+	else
+		printf("%.3f", v->deadline_left);
+	printf(",\"retry_after_mode\":\"%s\",\"retry_after\":%u,\"retry_jitter\":%u,\"allow\":[",
+	       v->retry_auto ? "auto" : "fixed", v->retry_auto && v->deadline_left >= 0 ?
+	       (__u32)(v->deadline_left + 0.999999999) : v->retry_after, v->retry_jitter);
+	for (int m = 1; m < SD_M_MAX; m++)
+		if (v->allow & (1U << m)) {
+			printf("%s\"%s\"", sep, sd_method_names[m]);
+			sep = ",";
+		}
+	printf("],\"early_offline\":%s,\"on_offline\":", v->early ? "true" : "false");
+	sd_json_str(stdout, v->hook, sizeof(((struct sd_config *)0)->on_offline));
+	printf(",\"min_watch_seconds\":%.0f}", v->min_watch);
+}
+
+static const char *state_of(__u32 st)
+{
+	return st < SD_STATE_MAX ? sd_state_names[st] : "unknown";
+}
+
+/* How long the node has been in cfg's state, in seconds (-1: unknown). */
+static double state_seconds(const struct sd_config *cfg, __u64 now)
+{
+	__u64 since = cfg->state == SD_DRAINING ? cfg->drain_started_ns :
+		      cfg->state == SD_OFFLINE ? cfg->offline_ns : 0;
+
+	return since && since <= now ? (now - since) / 1e9 : -1;
+}
+
 int cmd_drain(int argc, char **argv)
 {
 	struct drain_opts d = { .retry_after = SD_DEFAULT_RETRY_AFTER };
 	const struct sd_opt_group groups[] = { { drain_options, &d }, { 0 } };
-	bool retry_auto;
+	const char *names[SD_DRAIN_SETTINGS];
+	struct sd_drain_view before, after;
 	struct sd_snapshot snap;
-	struct sd_config cfg;
-	int first, fd;
+	struct sd_config cfg, prev;
+	char what[768];
+	bool retry_auto, fresh;
+	int first, fd, nchanges;
+	__u64 now;
 
 	first = sd_opts_parse(argc, argv, &drain_usage, groups);
 	if (first < 0)
@@ -250,55 +328,134 @@ int cmd_drain(int argc, char **argv)
 	retry_auto = d.retry_after == RETRY_AUTO;
 	if (retry_auto)
 		d.retry_after = SD_DEFAULT_RETRY_AFTER;
-	if (!d.deadline_ns && (retry_auto || d.wait || d.no_early || d.hook)) {
-		pr_warn("drain: --retry-after auto, --wait, --exec-on-offline and --no-early-offline need --deadline\n");
+	/* contradictions whatever the state (the rest is checked against
+	 * the drain it changes, below) */
+	if (d.deadline_set && !d.deadline_ns && (retry_auto || d.wait || d.no_early ||
+						 (d.hook && *d.hook))) {
+		pr_warn("drain: --retry-after auto, --wait, --exec-on-offline and --no-early-offline "
+			"need --deadline (not off)\n");
 		return SD_EXIT_USAGE;
 	}
 	fd = load_config(&cfg);
 	if (fd < 0)
 		return SD_EXIT_ERR;
-	if (cfg.state != SD_DRAINING)
-		cfg.drain_started_ns = sd_now_ns();
+	if (d.wait && !isatty(STDERR_FILENO))   /* a log file or a pipe: each line says when */
+		sd_log_stamp_auto();
+	prev = cfg;
+	now = sd_now_ns();
+	if (cfg.state == SD_OFFLINE && !d.again) {
+		sd_config_end(fd, lock_fd, NULL);
+		pr_warn("drain: the node is offline (since %.0f s, %s): 'sipdrain drain --again' starts "
+			"a new drain, 'sipdrain resume' serves again\n", state_seconds(&cfg, now) < 0 ?
+			0 : state_seconds(&cfg, now), cfg.offline_reason == SD_OR_DEADLINE ?
+			"deadline" : cfg.offline_reason == SD_OR_LAST_CALL ? "last call ended" :
+			"reason unknown");
+		return SD_EXIT_ERR;
+	}
+	/* a new drain: every option not named at its default; a running
+	 * one: only what is named changes */
+	fresh = cfg.state != SD_DRAINING;
+	if (fresh) {
+		cfg.drain_started_ns = now;
+		cfg.flags = 0;
+		cfg.retry_after = SD_DEFAULT_RETRY_AFTER;
+		cfg.retry_jitter = 0;
+		cfg.allow_mask = 0;
+		cfg.deadline_ns = 0;
+		memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
+	}
 	cfg.state = SD_DRAINING;
-	cfg.retry_after = d.retry_after;
-	cfg.retry_jitter = d.retry_jitter;
-	cfg.allow_mask = d.allow;
-	cfg.deadline_ns = d.deadline_ns ? sd_now_ns() + d.deadline_ns : 0;
-	cfg.flags = (retry_auto ? SD_CF_RETRY_AUTO : 0) | (d.no_early ? SD_CF_NO_EARLY_OFFLINE : 0);
+	if (d.retry_set) {
+		cfg.retry_after = d.retry_after;
+		cfg.flags = (cfg.flags & ~SD_CF_RETRY_AUTO) | (retry_auto ? SD_CF_RETRY_AUTO : 0);
+	}
+	if (d.jitter_set)
+		cfg.retry_jitter = d.retry_jitter;
+	if (d.allow_set)
+		cfg.allow_mask = d.allow;
+	if (d.deadline_set)
+		cfg.deadline_ns = d.deadline_ns ? now + d.deadline_ns : 0;
+	if (d.no_early)
+		cfg.flags |= SD_CF_NO_EARLY_OFFLINE;
+	if (d.hook_set) {
+		memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
+		strcpy(cfg.on_offline, d.hook);
+		cfg.flags &= ~SD_CF_HOOK_DONE;
+	}
+	if (d.min_watch_set)
+		cfg.min_watch_ns = d.min_watch_ns;
+	if (!cfg.deadline_ns && ((cfg.flags & (SD_CF_RETRY_AUTO | SD_CF_NO_EARLY_OFFLINE)) ||
+				 cfg.on_offline[0] || d.wait)) {
+		sd_config_end(fd, lock_fd, NULL);
+		pr_warn("drain: --retry-after auto, --wait, --exec-on-offline and --no-early-offline "
+			"need --deadline%s\n", fresh ? "" : " (the running drain has none)");
+		return SD_EXIT_USAGE;
+	}
 	cfg.offline_ns = 0;
 	cfg.offline_reason = SD_OR_NONE;
 	cfg.calls_cut = 0;
-	memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
-	if (d.hook)
-		strcpy(cfg.on_offline, d.hook);
-	if (d.min_watch_set)
-		cfg.min_watch_ns = d.min_watch_ns;
-	if (store_config(&cfg, fd))
-		return SD_EXIT_ERR;
-	pr_info("draining: new calls get 503 (Retry-After: ");
-	if (retry_auto)
-		pr_info("seconds left to the deadline)");
-	else
-		pr_info("%u)", d.retry_after);
-	if (d.deadline_ns)
-		pr_info(", offline in %.0f s at the latest%s\n", d.deadline_ns / 1e9,
-			d.no_early ? "" : " (earlier when the last call ends)");
-	else
-		pr_info(", until 'sipdrain resume'\n");
-	if (!sd_snapshot_take(&snap, true))
+	cfg.flags &= ~SD_CF_UNSEEN_CUT;
+	sd_drain_view(&prev, now, &before);
+	sd_drain_view(&cfg, now, &after);
+	nchanges = sd_drain_changes(&before, &after, what, sizeof(what), names);
+	if (fresh || nchanges) {
+		sd_config_stamp(&cfg);
+		if (store_config(&cfg, fd))
+			return SD_EXIT_ERR;
+	} else {
+		sd_config_end(fd, lock_fd, NULL);
+	}
+	if (d.json) {
+		printf("{\"command\":\"drain\",\"result\":\"%s\",\"previous_state\":\"%s\","
+		       "\"state\":\"draining\",\"drain_seconds\":%.3f,\"changed\":[",
+		       fresh ? "started" : nchanges ? "changed" : "unchanged", state_of(prev.state),
+		       (now - cfg.drain_started_ns) / 1e9);
+		for (int i = 0; !fresh && i < nchanges; i++)
+			printf("%s\"%s\"", i ? "," : "", names[i]);
+		printf("],\"previous\":");
+		if (fresh)
+			printf("null");
+		else
+			json_view(&before);
+		printf(",\"settings\":");
+		json_view(&after);
+		printf("}\n");
+		fflush(stdout);
+	} else if (!fresh) {
+		pr_info("already draining for %.0f s; %s\n", (now - cfg.drain_started_ns) / 1e9,
+			nchanges ? what : "nothing changed");
+	} else {
+		if (prev.state == SD_OFFLINE)
+			pr_info("draining again (the node was offline for %.0f s)\n",
+				state_seconds(&prev, now) < 0 ? 0 : state_seconds(&prev, now));
+		pr_info("draining: new calls get 503 (Retry-After: ");
+		if (after.retry_auto)
+			pr_info("seconds left to the deadline)");
+		else
+			pr_info("%u)", after.retry_after);
+		if (after.deadline_left >= 0)
+			pr_info(", offline in %.0f s at the latest%s\n", after.deadline_left,
+				after.early ? " (earlier when the last call ends)" : "");
+		else
+			pr_info(", until 'sipdrain resume'\n");
+	}
+	if (!d.json && !sd_snapshot_take(&snap, true))
 		horizon_lines(&snap);
 	warn_no_responder();
 	if (!d.wait)
 		return SD_EXIT_OK;
-	return wait_offline();
+	return wait_offline(d.json);
 }
 
 int cmd_resume(int argc, char **argv)
 {
-	struct sd_config cfg;
+	struct resume_opts ro = { 0 };
+	const struct sd_opt_group groups[] = { { resume_options, &ro }, { 0 } };
+	struct sd_config cfg, prev;
 	int first, fd;
+	double was;
 
-	first = sd_opts_parse(argc, argv, &resume_usage, NULL);
+	first = sd_opts_parse(argc, argv, &resume_usage, groups);
 	if (first < 0)
 		return SD_EXIT_USAGE;
 	if (first < argc) {
@@ -308,17 +465,40 @@ int cmd_resume(int argc, char **argv)
 	fd = load_config(&cfg);
 	if (fd < 0)
 		return SD_EXIT_ERR;
-	cfg.state = SD_SERVING;
-	cfg.allow_mask = 0;
-	cfg.drain_started_ns = 0;
-	cfg.deadline_ns = 0;
-	cfg.offline_ns = 0;
-	cfg.offline_reason = SD_OR_NONE;
-	cfg.calls_cut = 0;
-	cfg.flags = 0;
-	memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
-	if (store_config(&cfg, fd))
-		return SD_EXIT_ERR;
-	pr_info("serving\n");
+	prev = cfg;
+	was = state_seconds(&prev, sd_now_ns());
+	if (cfg.state == SD_SERVING) {
+		sd_config_end(fd, lock_fd, NULL);
+	} else {
+		cfg.state = SD_SERVING;
+		cfg.allow_mask = 0;
+		cfg.drain_started_ns = 0;
+		cfg.deadline_ns = 0;
+		cfg.offline_ns = 0;
+		cfg.offline_reason = SD_OR_NONE;
+		cfg.calls_cut = 0;
+		cfg.flags = 0;
+		memset(cfg.on_offline, 0, sizeof(cfg.on_offline));
+		sd_config_stamp(&cfg);
+		if (store_config(&cfg, fd))
+			return SD_EXIT_ERR;
+	}
+	if (ro.json) {
+		printf("{\"command\":\"resume\",\"result\":\"%s\",\"previous_state\":\"%s\","
+		       "\"state\":\"serving\",\"previous_state_seconds\":",
+		       prev.state == SD_SERVING ? "unchanged" : "resumed", state_of(prev.state));
+		if (prev.state == SD_SERVING || was < 0)
+			printf("null");
+		else
+			printf("%.3f", was);
+		printf("}\n");
+	} else if (prev.state == SD_SERVING) {
+		pr_info("already serving\n");
+	} else if (prev.state == SD_OFFLINE && prev.offline_reason == SD_OR_DEADLINE) {
+		pr_info("serving (was offline for %.0f s; its deadline had cut %u call%s)\n",
+			was < 0 ? 0 : was, prev.calls_cut, prev.calls_cut == 1 ? "" : "s");
+	} else {
+		pr_info("serving (was %s for %.0f s)\n", state_of(prev.state), was < 0 ? 0 : was);
+	}
 	return SD_EXIT_OK;
 }

@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <xdp/libxdp.h>
 
 #include "attach.h"
+#include "audit.h"
 #include "cli.h"
 #include "gate.h"
 #include "log.h"
@@ -162,29 +162,6 @@ static void sync_addrs(int fd)
 	last = n;
 }
 
-/* A call found no room in the call table since we last looked: say so,
- * at most once a minute (counted and shown by status and /metrics too). */
-static void log_table_full(int meta_fd, int cnt_fd, __u64 *seen_ns, __u32 max)
-{
-	static __u64 logged_ns;
-	struct sd_meta meta;
-	struct sd_counters c;
-	__u64 now = sd_now_ns();
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(meta_fd, &zero, &meta) || meta.table_full_ns == *seen_ns)
-		return;
-	if (logged_ns && now - logged_ns < 60000000000ULL)
-		return;                 /* *seen_ns stays: logged when the minute is up */
-	logged_ns = now;
-	if (!sd_counters_get(cnt_fd, &c))
-		pr_warn("the call table is full (%u calls, --max-dialogs): %llu answered or "
-			"learned calls found no room so far and are kept as attempts, which can "
-			"be evicted; early offline is held back for --dialog-idle after this\n",
-			max, (unsigned long long)c.calls_table_full);
-	*seen_ns = meta.table_full_ns;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct sd_attach_opts o = { .mode = XDP_MODE_UNSPEC };
@@ -195,7 +172,7 @@ int cmd_run(int argc, char **argv)
 	static struct sd_responder_ctx r;
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool adopted, finishing = false;
-	__u64 last_full_ns = 0;
+	struct sd_audit audit;
 	/* the maps run reads every second, opened once after their layout
 	 * was checked: pins replaced later (detach, another build's attach)
 	 * are never read through these */
@@ -213,10 +190,13 @@ int cmd_run(int argc, char **argv)
 		return SD_EXIT_USAGE;
 	if (!texts_fit(ro.reason, ro.server))
 		return SD_EXIT_USAGE;
+	if (ro.metrics && !sd_http_spec_valid(ro.metrics))
+		return SD_EXIT_USAGE;
 	if ((rc = sd_take_ifaces(argc, argv, first, "run", &o)))
 		return rc;
 	if (sd_require_root())
 		return SD_EXIT_ERR;
+	sd_log_stamp_auto();            /* a service's log: each line says when */
 
 	if (ro.metrics) {        /* before attaching: nothing to undo if it fails */
 		http = sd_http_start(ro.metrics);
@@ -258,6 +238,7 @@ int cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN);       /* the on-offline hook is never waited for */
 	pr_info("responder running (pid %d)\n", getpid());
+	sd_audit_start(&audit, r.cfg, meta_fd, cnt_fd, adopted);
 
 	for (;;) {
 		if (signals && !finishing) {
@@ -315,6 +296,9 @@ int cmd_run(int argc, char **argv)
 					"keeps enforcing until this process exits; status and drain cannot "
 					"reach it\n", sd_pin_dir);
 			}
+			/* every change of the drain, whoever made it */
+			if (!pins_lost)
+				sd_audit_tick(&audit, r.cfg);
 		}
 		/* ended calls whose end the wire never showed (timeouts)
 		 * leave the call table, a slice at a time */
@@ -322,15 +306,16 @@ int cmd_run(int argc, char **argv)
 		    (now.tv_nsec - last_sweep.tv_nsec) / 1000000 >= 1000) {
 			if (calls_fd >= 0)
 				sd_calls_sweep(calls_fd, (const struct sd_config *)r.cfg, 4096);
-			if (meta_fd >= 0 && cnt_fd >= 0)
-				log_table_full(meta_fd, cnt_fd, &last_full_ns, r.cfg->max_dialogs);
 			last_sweep = now;
 		}
 		/* the drain's clock: only while a deadline runs */
 		if (!pins_lost && r.cfg->state == SD_DRAINING && r.cfg->deadline_ns &&
 		    (now.tv_sec - last_agent.tv_sec) * 1000 +
 		    (now.tv_nsec - last_agent.tv_nsec) / 1000000 >= 250) {
-			sd_agent_tick(NULL);
+			/* its switch to offline, logged by the agent: the
+			 * audit takes it in before any later change */
+			if (sd_agent_tick(NULL) > 0)
+				sd_audit_tick(&audit, r.cfg);
 			last_agent = now;
 		}
 	}

@@ -10,6 +10,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "gate.h"
+#include "json.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -99,13 +100,12 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 
 		printf(",\"early_offline\":%s,\"offline_reason\":\"%s\",\"calls_cut\":%u,"
 		       "\"retry_after_mode\":\"%s\",\"retry_after\":%lu,\"retry_jitter\":%u,"
-		       "\"on_offline\":\"", cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "false" : "true",
+		       "\"on_offline\":", cfg->flags & SD_CF_NO_EARLY_OFFLINE ? "false" : "true",
 		       reason_name(cfg->offline_reason), cfg->calls_cut,
 		       cfg->flags & SD_CF_RETRY_AUTO ? "auto" : "fixed", now_s, cfg->retry_jitter);
 	}
-	for (const char *p = cfg->on_offline; *p && p < cfg->on_offline + sizeof(cfg->on_offline); p++)
-		printf(*p == '"' || *p == '\\' ? "\\%c" : (unsigned char)*p < 32 ? "?" : "%c", *p);
-	printf("\",\"allow\":[");
+	sd_json_str(stdout, cfg->on_offline, sizeof(cfg->on_offline));
+	printf(",\"allow\":[");
 	for (int m = 1; m < SD_M_MAX; m++)
 		if ((cfg->allow_mask | SD_ALLOW_ALWAYS) & (1U << m)) {
 			printf("%s\"%s\"", sep, sd_method_names[m]);
@@ -125,8 +125,10 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 		if (!cfg->ifindex[i])
 			continue;
 		ifname_of(cfg->ifindex[i], name);
-		printf("%s{\"name\":\"%s\",\"ifindex\":%u,\"mode\":\"%s\",\"rx_queues\":%u,"
-		       "\"queues_bound\":%d}", sep, name, cfg->ifindex[i],
+		printf("%s{\"name\":", sep);
+		sd_json_str(stdout, name, sizeof(name));
+		printf(",\"ifindex\":%u,\"mode\":\"%s\",\"rx_queues\":%u,"
+		       "\"queues_bound\":%d}", cfg->ifindex[i],
 		       sd_mode_name(cfg->xdp_mode[i]), s->rs.queues_total[i], bound(s, i));
 		sep = ",";
 	}

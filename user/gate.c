@@ -437,6 +437,12 @@ int sd_config_begin(struct sd_config *cfg, int *lock)
 	return fd;
 }
 
+void sd_config_stamp(struct sd_config *cfg)
+{
+	cfg->changed_by_pid = getpid();
+	cfg->changed_by_uid = getuid();
+}
+
 int sd_config_end(int fd, int lock, const struct sd_config *cfg)
 {
 	int err = cfg ? sd_config_set(fd, cfg) : 0;

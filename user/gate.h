@@ -60,6 +60,9 @@ void sd_unlock(int fd);
  * releases the lock and closes; 0 or -errno after one line. */
 int sd_config_begin(struct sd_config *cfg, int *lock);
 int sd_config_end(int fd, int lock, const struct sd_config *cfg);
+/* Name this process (pid, uid) as the one that changed the state: drain,
+ * resume and the switch to offline do, for run's audit log. */
+void sd_config_stamp(struct sd_config *cfg);
 int sd_counters_get(int fd, struct sd_counters *sum);
 /* Packets the gate saw: the sum of the classes each packet lands in. */
 __u64 sd_counters_packets(const struct sd_counters *c);

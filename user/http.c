@@ -7,6 +7,7 @@
  * loop but the pinned maps. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -48,17 +49,16 @@ struct sd_http {
 static const char text_type[] = "text/plain; charset=utf-8";
 static const char metrics_type[] = "text/plain; version=0.0.4; charset=utf-8";
 
-/* Bound and listening, as the spec says; or -errno after one line. */
-static int listen_on(const char *spec)
+/* The address of "ADDR:PORT", "[V6ADDR]:PORT" or "PORT"; -EINVAL after
+ * one line when it is none of these. */
+static int parse_spec(const char *spec, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_storage ss = { 0 };
 	char host[128] = "127.0.0.1";
 	const char *colon = strrchr(spec, ':');
 	unsigned long port;
-	socklen_t len;
-	int fd, one = 1, err;
 	char *end;
 
+	memset(ss, 0, sizeof(*ss));
 	if (colon) {
 		size_t hl = colon - spec;
 
@@ -75,22 +75,43 @@ static int listen_on(const char *spec)
 		spec = colon + 1;
 	}
 	port = strtoul(spec, &end, 10);
-	if (!*spec || *end || port < 1 || port > 65535) {
+	if (!*spec || *end || port < 1 || port > 65535 || !isdigit((unsigned char)*spec)) {
 		pr_warn("invalid metrics port '%s'\n", spec);
 		return -EINVAL;
 	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		*len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		*len = sizeof(struct sockaddr_in6);
 	} else {
 		pr_warn("invalid metrics address '%s' (an IP address)\n", host);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+bool sd_http_spec_valid(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return !parse_spec(spec, &ss, &len);
+}
+
+/* Bound and listening, as the spec says; or -errno after one line. */
+static int listen_on(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, err;
+
+	err = parse_spec(spec, &ss, &len);
+	if (err)
+		return err;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
@@ -102,7 +123,7 @@ static int listen_on(const char *spec)
 	 * line before the gate is attached */
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, SOMAXCONN)) {
 		err = -errno;
-		pr_warn("metrics: cannot listen on %s:%lu: %s\n", host, port, strerror(errno));
+		pr_warn("metrics: cannot listen on %s: %s\n", spec, strerror(errno));
 		close(fd);
 		return err;
 	}

@@ -9,6 +9,13 @@
 enum sd_log_level { SD_LOG_WARN, SD_LOG_INFO, SD_LOG_DEBUG };
 
 void sd_log_set_level(enum sd_log_level lvl);
+/* From now on each line of this process's log starts with the time
+ * (ISO 8601, milliseconds, the zone's offset), or, when stderr is the
+ * journal (systemd's JOURNAL_STREAM names it), with the syslog priority
+ * prefix <4>, <6>, <7> that journald reads as the line's level: the
+ * journal stamps lines itself.  For the long-running commands (run,
+ * drain --wait into a file or pipe). */
+void sd_log_stamp_auto(void);
 void sd_log(enum sd_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* This thread's warnings go into buf (the first one, cut to cap) rather

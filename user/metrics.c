@@ -74,9 +74,9 @@ size_t sd_metrics_render(char *p, size_t cap)
 	out(&b, "sipdrain_build_info{version=\"%s\",abi=\"%d\",libbpf=\"%s\",libxdp=\"%s\"} 1\n",
 	    sd_version(), SD_ABI_VERSION, libbpf_version_string(), sd_libxdp_version());
 	left = sd_seconds_left(&s);
-	head(&b, "sipdrain_drain_deadline_seconds", "gauge",
+	head(&b, "sipdrain_drain_deadline_timestamp_seconds", "gauge",
 	     "Unix time of the drain deadline (0: none)");
-	out(&b, "sipdrain_drain_deadline_seconds %.3f\n",
+	out(&b, "sipdrain_drain_deadline_timestamp_seconds %.3f\n",
 	    s.cfg.deadline_ns && s.cfg.state == SD_DRAINING ? s.wall + left : 0.0);
 	head(&b, "sipdrain_drain_seconds_left", "gauge", "Seconds until the drain deadline (0: none or past)");
 	out(&b, "sipdrain_drain_seconds_left %.3f\n", s.cfg.state == SD_DRAINING && left > 0 ? left : 0.0);
@@ -137,9 +137,10 @@ size_t sd_metrics_render(char *p, size_t cap)
 	for (int i = SD_C_resp_1xx; i <= SD_C_resp_other; i++)
 		out(&b, "sipdrain_responses_total{class=\"%s\"} %llu\n", classes[i - SD_C_resp_1xx],
 		    (unsigned long long)c[i]);
-	head(&b, "sipdrain_replies_total", "counter", "503s sent by the responder, by request method");
+	/* the sum of these is the replies counter: not exposed twice */
+	head(&b, "sipdrain_responder_replies_total", "counter", "503s sent by the responder, by request method");
 	for (int i = SD_RC_reply_invite; i <= SD_RC_reply_other; i++)
-		out(&b, "sipdrain_replies_total{method=\"%s\"} %llu\n",
+		out(&b, "sipdrain_responder_replies_total{method=\"%s\"} %llu\n",
 		    i == SD_RC_reply_other ? "other" : sd_method_names[SD_M_INVITE + i - SD_RC_reply_invite],
 		    (unsigned long long)((const __u64 *)&s.rs.c)[i]);
 	for (int i = 0; i < SD_C_MAX; i++) {
@@ -154,7 +155,7 @@ size_t sd_metrics_render(char *p, size_t cap)
 	for (int i = 0; i < SD_RC_MAX; i++) {
 		char n[96];
 
-		if (i >= SD_RC_reply_invite && i <= SD_RC_reply_other)
+		if (i == SD_RC_replies || (i >= SD_RC_reply_invite && i <= SD_RC_reply_other))
 			continue;
 		snprintf(n, sizeof(n), "sipdrain_responder_%s_total", sd_responder_counter_names[i]);
 		head(&b, n, "counter", responder_help[i]);
