@@ -33,6 +33,10 @@
 #define SD_MAP_PEERS      sd_peers        /* LRU_HASH source -> struct sd_peer_state: known peers */
 #define SD_MAP_ADDRS      sd_addrs        /* HASH struct sd_addr_key -> enum sd_addr_kind: the
 					   * server's own addresses, written by attach and run */
+#define SD_MAP_CAPTURE    sd_capture      /* RINGBUF of struct sd_capture: header sections of the
+					   * INVITEs that reach the server and of 2xx to INVITE */
+#define SD_MAP_DETAILS    sd_details      /* HASH Call-ID hash -> struct sd_details: what a BYE
+					   * at the deadline needs; written by `run` only */
 /* Pin names of earlier builds, removed by detach. */
 #define SD_LEGACY_PINS    "sd_dialogs"
 #define SD_STR_(x) #x
@@ -465,6 +469,77 @@ struct sd_result {
 	__u8 fragment;          /* 1: IP fragment, not read */
 	__u32 xdp_action;       /* what the program returned */
 	__u32 seq;              /* bumped per packet, for tests */
+};
+
+/* ---- what a BYE at the deadline needs ------------------------------ */
+/* At the deadline the calls still up are ended with a BYE to each party
+ * (RFC 3261 12.2.1.1, 15), as the dialog's other side would send it.
+ * For that the gate keeps, per call, the header sections of two
+ * messages: the INVITE as it reached the server (the caller's side: its
+ * Contact, From, CSeq, Record-Route) and a 2xx that answered it (the
+ * tags, the callee's Contact, the full Record-Route set), with where
+ * each came from.  The XDP and TC programs copy only those (INVITEs
+ * without To tag that pass to the server, 2xx to INVITE both ways) into
+ * SD_MAP_CAPTURE; `run` reads them into SD_MAP_DETAILS, which is pinned
+ * (it survives a restart of `run`) and loses a call's entry when the
+ * call leaves the call tables. */
+#define SD_CAPTURE_SIP_MAX 2048         /* bytes of a message kept: its header section, cut here */
+#define SD_L2_MAX          22           /* Ethernet header and two VLAN tags */
+
+enum sd_capture_dir { SD_CAP_INGRESS = 0, SD_CAP_EGRESS = 1 };
+
+/* One party of a leg as the wire showed it: how to reach it again from
+ * the server's place.  From a message the party sent to the server
+ * (ingress), or the server sent to it (egress). */
+struct sd_hop {
+	__u32 ifindex;                  /* the interface the message crossed */
+	__u32 rx_queue;                 /* ingress: its RX queue (the AF_XDP socket to send on) */
+	__u8 family;                    /* 4 or 6 */
+	__u8 l2_len;                    /* bytes of l2[] used */
+	__u8 l2[SD_L2_MAX];             /* the link-layer header as on the wire: Ethernet
+					 * (ingress: destination the server, source the party's
+					 * next hop; egress: the reverse) and VLAN tags */
+	__u8 party_addr[16];            /* the party's address (IPv4: the first 4 bytes) */
+	__u8 server_addr[16];           /* the server's address the party talks to */
+	__u16 party_port;               /* host order */
+	__u16 server_port;
+};
+
+struct sd_capture_hdr {
+	__u64 call_id_hash;
+	__u64 ts_ns;                    /* bpf_ktime_get_ns() */
+	__u8 dir;                       /* enum sd_capture_dir */
+	__u8 kind;                      /* SD_K_REQUEST: an INVITE without To tag; SD_K_RESPONSE: a 2xx
+					 * with CSeq method INVITE */
+	__u16 status;
+	__u16 len;                      /* bytes of sip[] */
+	__u16 pad;
+	struct sd_hop hop;
+};
+
+struct sd_capture {
+	struct sd_capture_hdr h;
+	char sip[SD_CAPTURE_SIP_MAX];   /* the message from its start line, at most its header section */
+};
+
+#define SD_DT_INVITE_IN 0x01            /* invite[] is the INVITE as it reached the server; caller is its sender */
+#define SD_DT_2XX_IN    0x02            /* resp[] is a 2xx the server received; callee is its sender */
+#define SD_DT_2XX_OUT   0x04            /* resp[] is a 2xx the server sent (it is the UAS) */
+
+/* The value of SD_MAP_DETAILS. */
+struct sd_details {
+	__u64 call_id_hash;
+	__u64 updated_ns;               /* CLOCK_MONOTONIC of the last message kept */
+	__u32 flags;                    /* SD_DT_* */
+	__u32 cseq_caller;              /* highest CSeq number seen of a request from the caller's
+					 * side (its INVITE; re-INVITEs through their 2xx) */
+	__u32 cseq_callee;              /* ... from the callee's side (re-INVITEs through their 2xx) */
+	__u16 invite_len;               /* bytes of invite[] */
+	__u16 resp_len;                 /* bytes of resp[] */
+	struct sd_hop caller;           /* SD_DT_INVITE_IN: the INVITE's sender */
+	struct sd_hop callee;           /* SD_DT_2XX_IN: the 2xx's sender */
+	char invite[SD_CAPTURE_SIP_MAX];
+	char resp[SD_CAPTURE_SIP_MAX];
 };
 
 #endif /* SIPDRAIN_COMMON_H */
