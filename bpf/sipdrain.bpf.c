@@ -157,6 +157,25 @@ struct {
 	__type(value, __u32);
 } SD_MAP_ADDRS SEC(".maps");
 
+/* What a BYE at the deadline needs: header sections of INVITEs and
+ * 2xx to INVITE, read by `run` into SD_MAP_DETAILS.  16 MiB: about
+ * 7 600 records, some seconds of a carrier edge's call setups while
+ * `run` is away (a restart). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SD_CAPTURE_RING);
+} SD_MAP_CAPTURE SEC(".maps");
+
+/* Written by `run` only; pinned so that a restarted `run` still has
+ * them.  Not preallocated: memory for the calls up, not for the table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SD_DEFAULT_DIALOGS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct sd_details);
+} SD_MAP_DETAILS SEC(".maps");
+
 #define VLAN_HLEN 4
 #define SD_EEXIST 17
 #define IPV6_FRAG 44
@@ -617,6 +636,8 @@ static __always_inline void call_update(struct sd_dialog *d, struct sd_result *r
 	if (st >= 200 && st < 300) {
 		d->state = SD_D_CONFIRMED;
 		d->rejected_ns = 0;
+		if (!egress)
+			d->flags |= SD_DF_2XX_IN;
 		count(cnt, SD_C_dialogs_confirmed);
 	} else if (st >= 300 && egress) {
 		if (st == 401 || st == 407)
@@ -651,6 +672,8 @@ static __always_inline void attempt_update(struct sd_dialog *a, struct sd_result
 		if (a->state == SD_D_ATTEMPT)
 			promote(&SD_MAP_ATTEMPTS, r, a, SD_D_EARLY, cnt, now);
 	} else if (st >= 200 && st < 300) {
+		if (!egress)
+			a->flags |= SD_DF_2XX_IN;
 		promote(&SD_MAP_ATTEMPTS, r, a, SD_D_CONFIRMED, cnt, now);
 	} else if (st >= 300 && egress) {
 		if (st == 401 || st == 407) {
@@ -1154,6 +1177,96 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 	return XDP_PASS;
 }
 
+#ifndef SD_NO_CAPTURE
+/* Copy a message a BYE at the deadline will need (an INVITE that reaches
+ * the server, a 2xx to an INVITE either way) into the capture ring, with
+ * where it came from: the link-layer header, the addresses and ports,
+ * the interface and RX queue.  At most SD_CAPTURE_SIP_MAX bytes: the
+ * header section, and the start of the body when it fits (run keeps the
+ * header section only).  Nothing else is ever copied: in-dialog
+ * requests cost nothing here. */
+static __always_inline void capture(void *ctx, int is_skb, struct l4 *p, struct sd_result *r,
+				    __u32 ifindex, __u32 rxq, struct sd_counters *cnt)
+{
+	struct sd_capture_hdr h;
+	struct bpf_dynptr dp;
+	struct sd_scratch *x;
+	__u32 zero = 0, len = p->len, l2 = p->l3off;
+	__u8 addrs[32];
+
+	/* the payload is in the scanner's copy already: no second read of
+	 * the packet, and a record only as long as the message */
+	x = bpf_map_lookup_elem(&SD_MAP_SCRATCH, &zero);
+	if (!x)
+		return;
+	if (len > SD_CAPTURE_SIP_MAX)
+		len = SD_CAPTURE_SIP_MAX;
+	if (l2 > SD_L2_MAX)
+		l2 = SD_L2_MAX;
+	__builtin_memset(&h, 0, sizeof(h));
+	if (len < 1 || len > x->s.end || l2 < 14 || ctx_load(ctx, is_skb, 0, h.hop.l2, l2))
+		goto lost;
+	/* source and destination, side by side in both headers */
+	if (p->l3 == 4 && !ctx_load(ctx, is_skb, p->l3off + 12, addrs, 8)) {
+		__builtin_memcpy(h.hop.party_addr, addrs + (is_skb ? 4 : 0), 4);
+		__builtin_memcpy(h.hop.server_addr, addrs + (is_skb ? 0 : 4), 4);
+	} else if (p->l3 == 6 && !ctx_load(ctx, is_skb, p->l3off + 8, addrs, 32)) {
+		__builtin_memcpy(h.hop.party_addr, addrs + (is_skb ? 16 : 0), 16);
+		__builtin_memcpy(h.hop.server_addr, addrs + (is_skb ? 0 : 16), 16);
+	} else {
+		goto lost;
+	}
+	h.call_id_hash = r->call_id_hash;
+	h.dir = is_skb ? SD_CAP_EGRESS : SD_CAP_INGRESS;
+	h.kind = r->kind;
+	h.status = r->status;
+	h.len = len;
+	h.hop.ifindex = ifindex;
+	h.hop.rx_queue = rxq;
+	h.hop.family = p->l3;
+	h.hop.l2_len = l2;
+	h.hop.party_port = is_skb ? p->dport : p->sport;
+	h.hop.server_port = is_skb ? p->sport : p->dport;
+	if (bpf_ringbuf_reserve_dynptr(&SD_MAP_CAPTURE, sizeof(h) + len, 0, &dp)) {
+		bpf_ringbuf_discard_dynptr(&dp, 0);     /* the ring is full */
+		goto lost;
+	}
+	if (bpf_dynptr_write(&dp, 0, &h, sizeof(h), 0) ||
+	    bpf_dynptr_write(&dp, sizeof(h), x->buf, len, 0)) {
+		bpf_ringbuf_discard_dynptr(&dp, 0);
+		goto lost;
+	}
+	/* no wakeup per record (an irq_work and a wakeup: microseconds per
+	 * call): `run` reads the ring every SD_CAPTURE_POLL_MS and is woken
+	 * only when a quarter of it is full */
+	bpf_ringbuf_submit_dynptr(&dp, bpf_ringbuf_query(&SD_MAP_CAPTURE, BPF_RB_AVAIL_DATA) >
+				  SD_CAPTURE_RING / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	cnt->captured++;
+	return;
+lost:
+	cnt->capture_lost++;
+}
+
+/* Is this a message capture() keeps?  An INVITE without To tag the
+ * server receives, or a 2xx with CSeq method INVITE -- but not the 2xx
+ * the server sends on for a call a received 2xx confirmed (a proxy's
+ * copy of what was captured coming in). */
+static __always_inline int capture_wanted(struct sd_result *r, int egress)
+{
+	struct sd_dialog *d;
+
+	if (r->kind == SD_K_REQUEST)
+		return r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG);
+	if (r->kind != SD_K_RESPONSE || r->status < 200 || r->status >= 300 ||
+	    !(r->flags & SD_F_CSEQ) || r->cseq_method != SD_M_INVITE)
+		return 0;
+	if (!egress)
+		return 1;
+	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
+	return !d || !(d->flags & SD_DF_2XX_IN);
+}
+#endif
+
 /* classify and the tests read each verdict back */
 static __always_inline void record_last(struct sd_result *r, int action)
 {
@@ -1299,6 +1412,12 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	/* what reaches the server (and every response) moves the call on */
 	if ((r.verdict == SD_V_PASS && !untracked) || r.kind == SD_K_RESPONSE)
 		dialog_track(&r, cnt, 0);
+	/* what a BYE at the deadline will need, of calls the server takes
+	 * (SD_NO_CAPTURE: make bench's reference build) */
+#ifndef SD_NO_CAPTURE
+	if (r.verdict == SD_V_PASS && !untracked && capture_wanted(&r, 0))
+		capture(ctx, 0, &p, &r, ctx->ingress_ifindex, ctx->rx_queue_index, cnt);
+#endif
 	if (r.verdict == SD_V_DROP) {
 		cnt->verdict_drop++;
 		action = XDP_DROP;
@@ -1372,6 +1491,10 @@ int sipdrain_egress(struct __sk_buff *skb)
 	    (r.kind == SD_K_REQUEST && r.method == SD_M_ACK))
 		peer_mark(&peer, cnt);
 	dialog_track(&r, cnt, 1);
+#ifndef SD_NO_CAPTURE
+	if (r.kind == SD_K_RESPONSE && capture_wanted(&r, 1))
+		capture(skb, 1, &p, &r, skb->ifindex, 0, cnt);
+#endif
 out:
 	record_last(&r, TC_ACT_OK);
 	return TC_ACT_OK;

@@ -46,8 +46,9 @@
  * map's type, key, value or meaning changes.  Pins without sd_meta were
  * made by ABI 1 (one LRU dialog table).  ABI 3: state and allow_mask
  * side by side (one 64-bit word), seq, peer_window_ns, sd_peers, sd_addrs.
- * ABI 4: changed_by_pid/uid. */
-#define SD_ABI_VERSION    4
+ * ABI 4: changed_by_pid/uid.  ABI 5: sd_capture, sd_details, counters captured
+ * and capture_lost. */
+#define SD_ABI_VERSION    5
 
 /* ---- limits ---------------------------------------------------------- */
 #define SD_MAX_PORTS      8
@@ -307,6 +308,8 @@ enum sd_offline_reason {
 	X(egress_packets,     "packets seen leaving through the TC egress program") \
 	X(egress_requests,    "SIP requests the server sent") \
 	X(egress_responses,   "SIP responses the server sent") \
+	X(captured,           "INVITEs and 2xx to INVITE copied for the calls' details (a BYE at the deadline)") \
+	X(capture_lost,       "of those, not copied: the capture ring was full (the call cannot be ended with BYE)") \
 	X(dlg_invite,   "in-dialog INVITE (re-INVITE)") X(dlg_ack,  "in-dialog ACK") \
 	X(dlg_bye,      "in-dialog BYE")     X(dlg_cancel,   "in-dialog CANCEL") \
 	X(dlg_options,  "in-dialog OPTIONS") X(dlg_register, "in-dialog REGISTER") \
@@ -358,7 +361,9 @@ _Static_assert(SD_C_unparsed_malformed - SD_C_unparsed_truncated == SD_U_MALFORM
 	X(passed_to_server,  "well-formed requests it cannot answer (size bound, maddr elsewhere): "\
 			     "its Call-ID let through, the caller's retransmission reaches the server") \
 	X(dropped_not_udp,   "frames that are not UDP/IP: dropped") \
-	X(tx_ring_full,      "no room in the TX ring: dropped")
+	X(tx_ring_full,      "no room in the TX ring: dropped") \
+	X(details_kept,      "captured INVITEs and 2xx kept in the calls' details") \
+	X(details_full,      "captured messages the details table had no room for")
 
 #define SD_COUNTER_FIELD_(name, help) __u64 name;
 struct sd_responder_counters { SD_RESPONDER_COUNTERS(SD_COUNTER_FIELD_) };
@@ -403,6 +408,8 @@ enum sd_dialog_state {
 
 #define SD_DF_LEARNED   0x01    /* its INVITE was not seen: learned from in-dialog traffic */
 #define SD_DF_EGRESS    0x02    /* first seen leaving the server */
+#define SD_DF_2XX_IN    0x04    /* confirmed by a 2xx the server received (it forwards or placed
+				 * the call): the 2xx it sends on are copies, not captured */
 
 struct sd_dialog {
 	__u64 created_ns;       /* bpf_ktime_get_ns() when first recorded */
@@ -484,6 +491,8 @@ struct sd_result {
  * (it survives a restart of `run`) and loses a call's entry when the
  * call leaves the call tables. */
 #define SD_CAPTURE_SIP_MAX 2048         /* bytes of a message kept: its header section, cut here */
+#define SD_CAPTURE_RING    (16 << 20)   /* the ring: ~7 600 records, seconds of call setups */
+#define SD_CAPTURE_POLL_MS 50           /* run reads it this often (no wakeup per record) */
 #define SD_L2_MAX          22           /* Ethernet header and two VLAN tags */
 
 enum sd_capture_dir { SD_CAP_INGRESS = 0, SD_CAP_EGRESS = 1 };
@@ -507,7 +516,6 @@ struct sd_hop {
 
 struct sd_capture_hdr {
 	__u64 call_id_hash;
-	__u64 ts_ns;                    /* bpf_ktime_get_ns() */
 	__u8 dir;                       /* enum sd_capture_dir */
 	__u8 kind;                      /* SD_K_REQUEST: an INVITE without To tag; SD_K_RESPONSE: a 2xx
 					 * with CSeq method INVITE */
@@ -517,9 +525,12 @@ struct sd_capture_hdr {
 	struct sd_hop hop;
 };
 
+/* A record of SD_MAP_CAPTURE: the header, then h.len bytes of the
+ * message (records are as long as that, not sizeof(struct sd_capture)). */
 struct sd_capture {
 	struct sd_capture_hdr h;
-	char sip[SD_CAPTURE_SIP_MAX];   /* the message from its start line, at most its header section */
+	char sip[SD_CAPTURE_SIP_MAX];   /* the message from its start line: its header section,
+					 * and the start of its body when it fits */
 };
 
 #define SD_DT_INVITE_IN 0x01            /* invite[] is the INVITE as it reached the server; caller is its sender */

@@ -29,6 +29,8 @@ poll_json() {
 	return 1
 }
 # refused RC OUT PATTERN: exit 1, one line, saying PATTERN
+# calls with details kept (what a BYE at the deadline needs), as bpftool reads them
+details_count() { bpftool -j map dump pinned $PIN_DIR/sd_details | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 refused() { [ "$1" -eq 1 ] && [ "$(printf '%s\n' "$2" | wc -l)" -eq 1 ] && grep -q "$3" <<<"$2"; }
 # calls_up SUBNET N DURATION_MS RCFILE: a sipp UAS behind the gate, a UAC
 # placing N calls of that length; its exit status lands in RCFILE
@@ -101,6 +103,7 @@ wait_responder
 calls_up 63 5 9000 $WORK/d.rc
 check "5 calls confirmed" poll_json 'd["dialogs"]["confirmed"]' 5 3
 since0=$(json_get 'd["watch"]["since_unix"]')
+check "their details are kept: 5 (bpftool reads $(details_count))" test "$(details_count)" = 5
 kill -TERM $RUN; wait $RUN; rc=$?
 check "run exits 0 on SIGTERM while serving (got $rc)" test $rc -eq 0
 check "the gate stays attached with its pins" bash -c "test -e $PIN_DIR/sd_calls && ip -n $NS_S link show $VS | grep -q xdp"
@@ -108,6 +111,7 @@ bg_s "$SD" run $VS
 RUN=${PIDS[-1]}
 check "a new run adopts it" wait_responder
 check "the call table is intact: 5 confirmed" test "$(json_get 'd["dialogs"]["confirmed"]')" = 5
+check "and their details ($(details_count))" test "$(details_count)" = 5
 check "the observation horizon is kept" test "$(json_get 'd["watch"]["since_unix"]')" = "$since0"
 check "drain with a 40 s deadline" in_s "$SD" drain --deadline 40s
 dl0=$(json_get 'd["deadline_unix"]')
@@ -122,6 +126,8 @@ check "the deadline is kept to within 0.1 s ($dl0 / $dl1)" \
 	python3 -c "import sys; sys.exit(not abs($dl0 - $dl1) < 0.1)"
 check "the drain goes on with the 5 calls" test "$(json_get 'd["state"], d["dialogs"]["live"]')" = "('draining', 5)"
 check "offline when the last call ended" poll_json 'd["state"], d["offline_reason"]' "('offline', 'last_call')" 15
+for i in $(seq 30); do [ "$(details_count)" = 0 ] && break; sleep 0.2; done
+check "the details of ended calls are removed ($(details_count) left)" test "$(details_count)" = 0
 wait_gone $UAC 15
 check "0 calls lost (sipp exit $(cat $WORK/d.rc 2>/dev/null))" test "$(cat $WORK/d.rc 2>/dev/null)" = 0
 teardown

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
 #include "gate.h"
@@ -1415,6 +1416,182 @@ static void test_tcp(void)
 }
 
 /* ---- findings of a review, kept as regressions ------------------------ */
+/* ---- the calls' details: what the programs copy for a BYE ---------- */
+static struct sd_capture caps[16];
+static int ncaps;
+
+static int on_cap(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	/* a record is as long as its message */
+	if (ncaps < 16 && size >= sizeof(struct sd_capture_hdr) &&
+	    size == sizeof(struct sd_capture_hdr) + ((const struct sd_capture_hdr *)data)->len)
+		memcpy(&caps[ncaps], data, size);
+	ncaps++;
+	return 0;
+}
+
+/* The records the frames so far left in the ring. */
+static int drain_caps(struct ring_buffer *rb)
+{
+	ncaps = 0;
+	ring_buffer__consume(rb);
+	return ncaps;
+}
+
+static void test_capture(void)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(T.skel->maps.sd_capture), on_cap, NULL, NULL);
+	static char m[4096];
+	struct sd_counters c0, c1;
+	struct sd_result r;
+	size_t fl;
+
+	ASSERT_TRUE(rb != NULL, "ring_buffer__new on sd_capture");
+	if (!rb)
+		return;
+	drain_caps(rb);
+	/* a new INVITE, on every wrap: one record, as on the wire */
+	for (int w = 0; w < 4; w++) {
+		char cid[32];
+		const struct sd_capture *c = &caps[0];
+		__u8 party[16] = { 0 }, server[16] = { 0 };
+
+		snprintf(cid, sizeof(cid), "cap-%d@x", w);
+		mk(m, "INVITE", "<sip:b@x>", cid);
+		fl = sd_build_frame(frame, sizeof(frame), &wraps[w], m, strlen(m));
+		sd_tester_counters(&T, &c0);
+		sd_tester_run(&T, frame, fl, &r);
+		sd_tester_counters(&T, &c1);
+		check(drain_caps(rb) == 1 && c1.captured - c0.captured == 1,
+		      "%s: one record and the captured counter +1 for a new INVITE (%d, +%llu)",
+		      wrap_names[w], ncaps, (unsigned long long)(c1.captured - c0.captured));
+		if (wraps[w].ipv6) {
+			inet_pton(AF_INET6, "2001:2::1", party);
+			inet_pton(AF_INET6, "2001:2::2", server);
+		} else {
+			inet_pton(AF_INET, "198.18.0.1", party);
+			inet_pton(AF_INET, "198.18.0.2", server);
+		}
+		check(c->h.dir == SD_CAP_INGRESS && c->h.kind == SD_K_REQUEST &&
+		      c->h.call_id_hash == r.call_id_hash && c->h.len == strlen(m) &&
+		      !memcmp(c->sip, m, strlen(m)),
+		      "%s: the record holds the INVITE as sent (dir %u kind %u len %u)", wrap_names[w],
+		      c->h.dir, c->h.kind, c->h.len);
+		check(c->h.hop.family == (wraps[w].ipv6 ? 6 : 4) &&
+		      c->h.hop.l2_len == 14 + 4 * wraps[w].vlans && !memcmp(c->h.hop.l2, frame, c->h.hop.l2_len),
+		      "%s: link-layer header kept (%u bytes, VLAN tags too)", wrap_names[w], c->h.hop.l2_len);
+		check(!memcmp(c->h.hop.party_addr, party, 16) && !memcmp(c->h.hop.server_addr, server, 16) &&
+		      c->h.hop.party_port == 5070 && c->h.hop.server_port == 5060 &&
+		      c->h.hop.ifindex == 1 && c->h.hop.rx_queue == 0,
+		      "%s: addresses, ports, interface (%u) and queue of the caller", wrap_names[w],
+		      c->h.hop.ifindex);
+	}
+	/* nothing else is copied: in-dialog requests, provisional
+	 * responses, 2xx to other methods, ACK, CANCEL, OPTIONS */
+	{
+		static const char *const none[][3] = {
+			{ "BYE", "<sip:b@x>;tag=t", "cap-0@x" },
+			{ "INVITE", "<sip:b@x>;tag=t", "cap-0@x" },
+			{ "ACK", "<sip:b@x>;tag=t", "cap-0@x" },
+			{ "CANCEL", "<sip:b@x>", "cap-0@x" },
+			{ "OPTIONS", "<sip:b@x>", "cap-opt@x" },
+		};
+
+		for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+			mk(m, none[i][0], none[i][1], none[i][2]);
+			run_msg(&wraps[0], m, strlen(m), &r);
+			check(drain_caps(rb) == 0, "%s %s: copied", none[i][0], none[i][1]);
+		}
+		mkresp(m, 180, "INVITE", "t", "cap-0@x");
+		run_msg(&wraps[0], m, strlen(m), &r);
+		check(drain_caps(rb) == 0, "a 180 to INVITE: copied");
+		mkresp(m, 200, "BYE", "t", "cap-0@x");
+		run_msg(&wraps[0], m, strlen(m), &r);
+		check(drain_caps(rb) == 0, "a 200 to BYE: copied");
+	}
+	/* a 2xx to INVITE, received (from a callee) and sent (TC egress) */
+	mkresp(m, 200, "INVITE", "t", "cap-0@x");
+	run_msg(&wraps[0], m, strlen(m), &r);
+	check(drain_caps(rb) == 1 && caps[0].h.kind == SD_K_RESPONSE && caps[0].h.status == 200 &&
+	      caps[0].h.dir == SD_CAP_INGRESS, "a received 200 to INVITE: one record (%d)", ncaps);
+	{
+		static const struct sd_wrap eg = { .sport = 5060, .dport = 5070 };
+		__u8 party[4];
+
+		mkresp(m, 200, "INVITE", "t", "cap-1@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+		inet_pton(AF_INET, "198.18.0.1", frame + 14 + 16);      /* to the caller */
+		inet_pton(AF_INET, "198.18.0.2", frame + 14 + 12);      /* from the server */
+		inet_pton(AF_INET, "198.18.0.1", party);
+		sd_tester_run_egress(&T, frame, fl, &r);
+		check(drain_caps(rb) == 1 && caps[0].h.dir == SD_CAP_EGRESS &&
+		      !memcmp(caps[0].h.hop.party_addr, party, 4) && caps[0].h.hop.party_port == 5070 &&
+		      caps[0].h.hop.server_port == 5060,
+		      "a 200 the server sends: one record, the party its destination (%d)", ncaps);
+		/* a proxy: the INVITE in, the callee's 200 in, the 200 it
+		 * sends on is a copy */
+		mk(m, "INVITE", "<sip:b@x>", "cap-p@x");
+		run_msg(&wraps[0], m, strlen(m), &r);
+		mkresp(m, 200, "INVITE", "t", "cap-p@x");
+		run_msg(&wraps[0], m, strlen(m), &r);
+		check(drain_caps(rb) == 2, "a proxied call: the INVITE and the callee's 200 (%d)", ncaps);
+		mkresp(m, 200, "INVITE", "t", "cap-p@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+		sd_tester_run_egress(&T, frame, fl, &r);
+		check(drain_caps(rb) == 0, "the 200 a proxy sends on, of a call a received 200 "
+		      "confirmed: copied (%d)", ncaps);
+	}
+	/* draining: a refused INVITE is not the server's call: no record;
+	 * a retransmission of an attempt the server has, passing, is */
+	set_state(SD_DRAINING, 0);
+	mk(m, "INVITE", "<sip:b@x>", "cap-new@x");
+	run_msg(&wraps[0], m, strlen(m), &r);
+	check(r.verdict == SD_V_REDIRECT && drain_caps(rb) == 0, "a refused INVITE: copied (%d)", ncaps);
+	mk(m, "INVITE", "<sip:b@x>", "cap-2@x");
+	run_msg(&wraps[2], m, strlen(m), &r);
+	check(r.verdict == SD_V_PASS && drain_caps(rb) == 1,
+	      "the retransmission of an INVITE the server has: copied again (%d)", ncaps);
+	set_state(SD_SERVING, 0);
+	/* a long INVITE: its first SD_CAPTURE_SIP_MAX bytes */
+	{
+		size_t k;
+
+		mk(m, "INVITE", "<sip:b@x>", "cap-long@x");
+		k = strlen(m) - 2;              /* before the empty line */
+		while (k < 3000)
+			k += sprintf(m + k, "X-Pad: %0100d\r\n", 0);
+		strcpy(m + k, "\r\n");
+		run_msg(&wraps[0], m, strlen(m), &r);
+		check(drain_caps(rb) == 1 && caps[0].h.len == SD_CAPTURE_SIP_MAX &&
+		      !memcmp(caps[0].sip, m, SD_CAPTURE_SIP_MAX),
+		      "a %zu-byte INVITE: its first %d bytes (len %u)", strlen(m), SD_CAPTURE_SIP_MAX,
+		      ncaps ? caps[0].h.len : 0);
+	}
+	/* a full ring loses records, counted; the packet is not harmed */
+	{
+		int passed = 0, n = 60000;	/* ~450-byte records: a 16 MiB ring holds ~37 000 */
+
+		sd_tester_counters(&T, &c0);
+		for (int i = 0; i < n; i++) {
+			char cid[32];
+
+			snprintf(cid, sizeof(cid), "cap-flood-%d@x", i);
+			mk(m, "INVITE", "<sip:b@x>", cid);
+			run_msg(&wraps[0], m, strlen(m), &r);
+			passed += r.xdp_action == XDP_PASS;
+		}
+		sd_tester_counters(&T, &c1);
+		check(passed == n && c1.capture_lost > c0.capture_lost &&
+		      c1.captured - c0.captured + c1.capture_lost - c0.capture_lost == (__u64)n,
+		      "%d INVITEs into a ring nobody reads: all passed (%d), %llu copied, %llu lost "
+		      "and counted", n, passed, (unsigned long long)(c1.captured - c0.captured),
+		      (unsigned long long)(c1.capture_lost - c0.capture_lost));
+		drain_caps(rb);
+	}
+	ring_buffer__free(rb);
+}
+
 static void test_review_regressions(void)
 {
 	static char m[1024];
@@ -1521,6 +1698,7 @@ static const struct subtest subtests[] = {
 	SUBTEST(test_known_peers, "known-peers"),
 	SUBTEST(test_addresses, "addresses"),
 	SUBTEST(test_tcp, "tcp"),
+	SUBTEST(test_capture, "capture"),
 	SUBTEST(test_review_regressions, "regressions"),
 	SUBTEST(test_corpus, "corpus"),
 	SUBTEST(test_rfc4475, "rfc4475"),

@@ -18,6 +18,7 @@
 
 #include "attach.h"
 #include "audit.h"
+#include "details.h"
 #include "cli.h"
 #include "gate.h"
 #include "log.h"
@@ -176,7 +177,8 @@ int cmd_run(int argc, char **argv)
 	/* the maps run reads every second, opened once after their layout
 	 * was checked: pins replaced later (detach, another build's attach)
 	 * are never read through these */
-	int calls_fd = -1, meta_fd = -1, cnt_fd = -1;
+	int calls_fd = -1, meta_fd = -1, cnt_fd = -1, att_fd = -1, details_fd = -1;
+	struct sd_details_reader *details = NULL;
 	struct sd_http *http = NULL;
 	struct timespec last_agent = { 0 };
 	struct sd_config last_cfg;
@@ -214,6 +216,8 @@ int cmd_run(int argc, char **argv)
 	calls_fd = sd_pinned_map_fd(SD_STR(SD_MAP_CALLS));
 	meta_fd = sd_pinned_map_fd(SD_STR(SD_MAP_META));
 	cnt_fd = sd_pinned_map_fd(SD_STR(SD_MAP_COUNTERS));
+	att_fd = sd_pinned_map_fd(SD_STR(SD_MAP_ATTEMPTS));
+	details_fd = sd_pinned_map_fd(SD_STR(SD_MAP_DETAILS));
 
 	addrs_fd = sd_pinned_map_fd(SD_STR(SD_MAP_ADDRS));
 	nl_fd = sd_addrs_watch();
@@ -233,6 +237,11 @@ int cmd_run(int argc, char **argv)
 			sd_detach(NULL, 0);
 		return SD_EXIT_ERR;
 	}
+	/* the calls' details for a BYE at the deadline: without them the
+	 * gate works as before, and the deadline can only refuse */
+	details = sd_details_start(&r.st->c);
+	if (!details)
+		pr_warn("calls set up from now on cannot be ended with BYE at the deadline\n");
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -306,6 +315,10 @@ int cmd_run(int argc, char **argv)
 		    (now.tv_nsec - last_sweep.tv_nsec) / 1000000 >= 1000) {
 			if (calls_fd >= 0)
 				sd_calls_sweep(calls_fd, (const struct sd_config *)r.cfg, 4096);
+			/* and the details of calls the tables no longer hold */
+			if (details_fd >= 0 && calls_fd >= 0 && att_fd >= 0)
+				sd_details_sweep(details_fd, calls_fd, att_fd,
+						 (const struct sd_config *)r.cfg, 4096);
 			last_sweep = now;
 		}
 		/* the drain's clock: only while a deadline runs */
@@ -320,6 +333,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
+	sd_details_stop(details);
 	sd_responder_stop(&r);
 	sd_config_read(r.cfg, &last_cfg);
 	sd_responder_close(&r);
@@ -327,8 +341,9 @@ int cmd_run(int argc, char **argv)
 		close(addrs_fd);
 	if (nl_fd >= 0)
 		close(nl_fd);
-	for (int i = 0; i < 3; i++) {
-		int fd = i == 0 ? calls_fd : i == 1 ? meta_fd : cnt_fd;
+	for (int i = 0; i < 5; i++) {
+		int fd = i == 0 ? calls_fd : i == 1 ? meta_fd : i == 2 ? cnt_fd : i == 3 ? att_fd :
+			 details_fd;
 
 		if (fd >= 0)
 			close(fd);

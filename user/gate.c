@@ -63,6 +63,7 @@ struct sipdrain *sd_gate_open(__u32 max_dialogs, bool record_last)
 	if (max_dialogs) {
 		bpf_map__set_max_entries(skel->maps.sd_calls, max_dialogs);
 		bpf_map__set_max_entries(skel->maps.sd_attempts, max_dialogs);
+		bpf_map__set_max_entries(skel->maps.sd_details, max_dialogs);
 		bpf_map__set_max_entries(skel->maps.sd_learning,
 					 max_dialogs / 4 > 1024 ? max_dialogs / 4 : 1024);
 	}
@@ -169,6 +170,8 @@ static const struct pin_spec {
 	{ SD_STR(SD_MAP_PEERS), BPF_MAP_TYPE_LRU_HASH, sizeof(struct sd_guard_key),
 	  sizeof(struct sd_peer_state) },
 	{ SD_STR(SD_MAP_ADDRS), BPF_MAP_TYPE_HASH, sizeof(struct sd_addr_key), 4 },
+	{ SD_STR(SD_MAP_CAPTURE), BPF_MAP_TYPE_RINGBUF, 0, 0 },
+	{ SD_STR(SD_MAP_DETAILS), BPF_MAP_TYPE_HASH, 8, sizeof(struct sd_details) },
 };
 #define NPINS (sizeof(pin_specs) / sizeof(pin_specs[0]))
 

@@ -60,7 +60,8 @@ kamailio_start() {      # kamailio_start CODE REASON [CPUS]
 kam_pids() { tree $KAM; }
 
 echo "bench 1/4: XDP cost per packet (BPF_PROG_TEST_RUN, 1e6 runs x 7 rounds, trivial program interleaved)"
-X=$(cd "$ROOT" && build/xdp_bench build/trivial.bpf.o 1000000 build/sipdrain_scan2k.bpf.o) ||
+X=$(cd "$ROOT" && build/xdp_bench build/trivial.bpf.o 1000000 build/sipdrain_scan2k.bpf.o \
+	build/sipdrain_nocap.bpf.o) ||
 	{ echo "bench: xdp_bench failed"; exit 1; }
 
 setup_pair 9 || { echo "bench: cannot create namespaces"; exit 1; }
@@ -189,6 +190,15 @@ for key, label in (("budget_typical_invite", "typical INVITE"), ("budget_long_in
     v = x[key]
     row("scan budget 16 KiB vs 2 KiB: %s (ns/pkt)" % label, v["ns"], "2 KiB build %.2f ns" % v["ns_2k"],
         v["ratio"], "<= 1.1x", v["ratio"] <= 1.1)
+# the calls' details (a BYE at the deadline): per call, the INVITE and
+# the 2xx copied (a proxy sees the 2xx twice, in and out); per in-dialog
+# request, nothing
+ci, c2, cb = x["capture_invite"], x["capture_2xx"], x["capture_in_dialog_bye"]
+added = (ci["ns"] - ci["ns_nocap"]) + 2 * (c2["ns"] - c2["ns_nocap"])
+row("calls' details: added per call, INVITE + 2 x 2xx (ns)", added, "Kamailio %.2f us/INVITE" % kam_us,
+    added / 1000.0 / kam_us, "<= 1% of Kamailio", added / 1000.0 / kam_us <= 0.01)
+row("calls' details: in-dialog BYE, gate vs no capture (ns/pkt)", cb["ns"], "no capture %.2f ns" % cb["ns_nocap"],
+    cb["ratio"], "<= 1.03 (none)", cb["ratio"] <= 1.03)
 rr = r["reply_rate"] / k["reply_rate"]
 row("503s/s at saturation, one known peer, defaults", r["reply_rate"], "Kamailio %.0f/s" % k["reply_rate"], rr, ">= 4x", rr >= 4)
 for tag, a, b in (("saturation", r, k), ("paced %d/s" % paced, pr, pk)):

@@ -5,13 +5,14 @@
  * trivial count-and-pass program measured in the same run.  Prints one
  * JSON object: ns per packet for each message and for the reference.
  *
- * usage: xdp_bench TRIVIAL_BPF_OBJECT [REPEAT [GATE_2K_OBJECT]]
+ * usage: xdp_bench TRIVIAL_BPF_OBJECT [REPEAT [GATE_2K_OBJECT [GATE_NOCAPTURE_OBJECT]]]
  *
  * With GATE_2K_OBJECT (the gate built with the scan budget it had before,
  * SD_SCAN_MAX=2048), the same INVITEs run through both builds, round by
  * round, to show what the longer budget costs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "sipdrain.skel.h"
 #include "packet.h"
 #include "tester.h"
 
@@ -29,6 +31,30 @@ static unsigned repeat;
 static int trivial_fd;
 static __u8 trivial_frame[256];
 static size_t trivial_len;
+
+/* The gate's capture ring (INVITEs and 2xx copied for the calls'
+ * details), read while the runs go on, as `run`'s reader thread reads
+ * it: a ring left full would time the cheaper path of a lost record.
+ * (Batches small enough for the ring cost more than they measure: each
+ * test run with repeat > 1 waits for an RCU grace period, ~30 ms here.) */
+static struct ring_buffer *capture_rb;
+static volatile int reader_stop;
+
+static int drop_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	while (!reader_stop) {
+		ring_buffer__poll(capture_rb, SD_CAPTURE_POLL_MS);
+		ring_buffer__consume(capture_rb);
+	}
+	return NULL;
+}
 
 static double once(int fd, const void *frame, size_t len)
 {
@@ -73,6 +99,41 @@ static void bench(const char *name, int fd, const void *frame, size_t len, size_
 	       name, median(c, ROUNDS), median(t, ROUNDS), median(r, ROUNDS), msg_bytes);
 }
 
+/* Another build of the gate (its maps small: only its cost matters):
+ * its XDP program's fd, or -1 after one line. */
+static int load_variant(const char *path)
+{
+	struct bpf_object *o = bpf_object__open_file(path, NULL);
+	struct bpf_program *p = o ? bpf_object__find_program_by_name(o, "sipdrain_xdp") : NULL;
+	struct bpf_map *m;
+
+	if (o)
+		bpf_object__for_each_map(m, o)
+			if (bpf_map__type(m) == BPF_MAP_TYPE_HASH || bpf_map__type(m) == BPF_MAP_TYPE_LRU_HASH)
+				bpf_map__set_max_entries(m, 4096);
+	if (!p || bpf_object__load(o)) {
+		fprintf(stderr, "xdp_bench: cannot load %s\n", path);
+		return -1;
+	}
+	return bpf_program__fd(p);              /* the object stays open until exit */
+}
+
+/* The gate (fd) against another build (fd2) on one frame, paired per
+ * round: {"ns", "<key2>", "ratio"} as the median over rounds. */
+static void paired(const char *name, const char *key2, int fd, int fd2, const void *f, size_t fl,
+		   size_t bytes)
+{
+	double a[ROUNDS], b[ROUNDS], q[ROUNDS];
+
+	for (int i = 0; i < ROUNDS; i++) {
+		b[i] = once(fd2, f, fl);
+		a[i] = once(fd, f, fl);
+		q[i] = a[i] / b[i];
+	}
+	printf(",\"%s\":{\"ns\":%.2f,\"%s\":%.2f,\"ratio\":%.3f,\"bytes\":%zu}", name,
+	       median(a, ROUNDS), key2, median(b, ROUNDS), median(q, ROUNDS), bytes);
+}
+
 static size_t invite(char *m, int vias, int compact, const char *pad)
 {
 	size_t n = sprintf(m, "INVITE sip:+15551230000@198.18.0.2:5060 SIP/2.0\r\n");
@@ -99,6 +160,8 @@ int main(int argc, char **argv)
 	struct sd_wrap w = { .sport = 5070, .dport = 5060 };
 	struct bpf_object *obj;
 	struct sd_tester t;
+	pthread_t reader_thread;
+	struct sd_counters c0, c1;
 	size_t n, fl;
 
 	repeat = argc > 2 ? atoi(argv[2]) : 1000000;
@@ -115,7 +178,13 @@ int main(int argc, char **argv)
 	trivial_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "trivial_xdp"));
 	if (sd_tester_open_plain(&t))           /* as attached: nothing recorded */
 		return 1;
+	capture_rb = ring_buffer__new(bpf_map__fd(t.skel->maps.sd_capture), drop_record, NULL, NULL);
+	if (!capture_rb || pthread_create(&reader_thread, NULL, reader, NULL)) {
+		fprintf(stderr, "xdp_bench: cannot read the capture ring\n");
+		return 1;
+	}
 
+	sd_tester_counters(&t, &c0);
 	printf("{\"repeat\":%u,\"rounds\":%d", repeat, ROUNDS);
 	/* the reference runs on a non-SIP UDP datagram */
 	memset(m, 0xab, 200);
@@ -169,19 +238,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc > 3) {
-		struct bpf_object *o2 = bpf_object__open_file(argv[3], NULL);
-		struct bpf_program *p2 = o2 ? bpf_object__find_program_by_name(o2, "sipdrain_xdp") : NULL;
-		struct bpf_map *m2;
-		double a[ROUNDS], b[ROUNDS], q[ROUNDS];
+		int fd2 = load_variant(argv[3]);
 
-		/* what the 2K build's maps would be, small: only its cost matters */
-		bpf_object__for_each_map(m2, o2)
-			if (bpf_map__type(m2) == BPF_MAP_TYPE_HASH || bpf_map__type(m2) == BPF_MAP_TYPE_LRU_HASH)
-				bpf_map__set_max_entries(m2, 4096);
-		if (!p2 || bpf_object__load(o2)) {
-			fprintf(stderr, "xdp_bench: cannot load %s\n", argv[3]);
+		if (fd2 < 0)
 			return 1;
-		}
 		for (int k = 0; k < 3; k++) {
 			const char *name = k == 0 ? "budget_typical_invite" : k == 1 ? "budget_long_invite" :
 					   "budget_response";
@@ -195,17 +255,43 @@ int main(int argc, char **argv)
 					    "From: <sip:a@198.18.0.1>;tag=9f\r\nTo: <sip:b@198.18.0.2>;tag=83\r\n"
 					    "Call-ID: 38482@198.18.0.1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
 			fl = sd_build_frame(f, sizeof(f), &w, m, n);
-			for (int i = 0; i < ROUNDS; i++) {
-				b[i] = once(bpf_program__fd(p2), f, fl);
-				a[i] = once(t.prog_fd, f, fl);
-				q[i] = a[i] / b[i];
-			}
-			printf(",\"%s\":{\"ns\":%.2f,\"ns_2k\":%.2f,\"ratio\":%.3f,\"bytes\":%zu}", name,
-			       median(a, ROUNDS), median(b, ROUNDS), median(q, ROUNDS), n);
+			paired(name, "ns_2k", t.prog_fd, fd2, f, fl, n);
 		}
-		bpf_object__close(o2);
 	}
-	printf("}\n");
+	/* what copying the calls' details costs: the gate against the same
+	 * build without the capture, on what it copies (an INVITE, a 2xx to
+	 * INVITE) and what it does not (an in-dialog BYE) */
+	if (argc > 4) {
+		int fd3 = load_variant(argv[4]);
+
+		if (fd3 < 0)
+			return 1;
+		n = invite(m, 4, 0, "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, UPDATE\r\n"
+			   "Supported: replaces, timer\r\nUser-Agent: carrier-edge/1.0\r\n");
+		fl = sd_build_frame(f, sizeof(f), &w, m, n);
+		paired("capture_invite", "ns_nocap", t.prog_fd, fd3, f, fl, n);
+		n = sprintf(m, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-74bf9-1;rport=5060\r\n"
+			    "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1a2b3c;received=198.18.0.1\r\n"
+			    "Record-Route: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
+			    "To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
+			    "CSeq: 1 INVITE\r\nContact: <sip:bob@198.18.0.9:5060>\r\nContent-Length: 0\r\n\r\n");
+		fl = sd_build_frame(f, sizeof(f), &w, m, n);
+		paired("capture_2xx", "ns_nocap", t.prog_fd, fd3, f, fl, n);
+		n = sprintf(m, "BYE sip:bob@198.18.0.9:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-bye1;rport\r\n"
+			    "Max-Forwards: 70\r\nRoute: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
+			    "To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
+			    "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+		fl = sd_build_frame(f, sizeof(f), &w, m, n);
+		paired("capture_in_dialog_bye", "ns_nocap", t.prog_fd, fd3, f, fl, n);
+	}
+	/* the capture path was timed, not the lost one */
+	sd_tester_counters(&t, &c1);
+	printf(",\"capture\":{\"copied\":%llu,\"lost\":%llu}}\n",
+	       (unsigned long long)(c1.captured - c0.captured),
+	       (unsigned long long)(c1.capture_lost - c0.capture_lost));
+	reader_stop = 1;
+	pthread_join(reader_thread, NULL);
+	ring_buffer__free(capture_rb);
 	sd_tester_close(&t);
 	/* sanity, with a recording instance: the messages measured are read
 	 * as what they are (a long INVITE must not be "unparsed") */
