@@ -252,6 +252,7 @@ run helpers     bash tests/check_helpers.sh build/sipdrain.bpf.o
 run gate        build/gate_test "$SHARED" tests/data
 run walk        build/walk_test
 run reply       build/reply_test "$SHARED" tests/data
+run bye         build/bye_test
 run pcap        python3 tests/pcap_check.py build/sipdrain "$SHARED/pcap"
 run cli         bash tests/cli_test.sh
 run e2e-sipp    bash tests/e2e_sipp.sh
