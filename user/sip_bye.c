@@ -115,10 +115,14 @@ static bool is_ctl(char c)
 }
 
 /* The index past the quoted string at v.p[i] == '"'; 0 when it never
- * closes (sd_skip_quoted cannot tell). */
+ * closes (sd_skip_quoted cannot tell) or holds a control character other
+ * than a fold's (RFC 3261 qdtext, quoted-pair): copied into the BYE, a
+ * NUL or bare CR would reach the party. */
 static size_t quoted_end(struct sd_span v, size_t i)
 {
 	for (i++; i < v.n; i++) {
+		if (is_ctl(v.p[i]) && !sd_is_lws(v.p[i]))
+			return 0;
 		if (v.p[i] == '\\')
 			i++;
 		else if (v.p[i] == '"')
@@ -544,6 +548,19 @@ static enum sd_bye_outcome plan_cseq(struct bye *b, const struct sd_details *d,
 	return SD_BYE_OK;
 }
 
+/* A Call-ID is one word (RFC 3261 callid = word ["@" word]): white
+ * space would make the scanner hash only its first part, a control
+ * character would reach the party. */
+static bool callid_ok(struct sd_span v)
+{
+	if (!v.n)
+		return false;
+	for (size_t i = 0; i < v.n; i++)
+		if (is_ctl(v.p[i]) || v.p[i] == ' ')
+			return false;
+	return true;
+}
+
 /* The messages: a 2xx always, the INVITE where the role has one. */
 static enum sd_bye_outcome read_record(struct bye *b, const struct sd_details *d, enum role role)
 {
@@ -559,7 +576,7 @@ static enum sd_bye_outcome read_record(struct bye *b, const struct sd_details *d
 			return SD_BYE_BAD_HEADERS;
 		read_msg(d->invite, ilen, hdrs, &b->inv);
 	}
-	if (!b->resp.callid.value.n || !b->resp.cseq.value.n)
+	if (!callid_ok(b->resp.callid.value) || !b->resp.cseq.value.n)
 		return SD_BYE_BAD_HEADERS;
 	b->callid = b->resp.callid.value;
 	/* the record's key is the 2xx's Call-ID as the scanner hashed it */
