@@ -251,7 +251,7 @@ static bool read_port(struct sd_span u, size_t *i, unsigned *port)
 static bool read_sip_uri(struct sd_span u, struct sipuri *s)
 {
 	const char *at;
-	size_t i, h0;
+	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	if (u.n > 4 && !strncasecmp(u.p, "sip:", 4))
@@ -264,19 +264,7 @@ static bool read_sip_uri(struct sd_span u, struct sipuri *s)
 	at = memchr(u.p + i, '@', u.n - i);
 	if (at)
 		i = at - u.p + 1;
-	h0 = i;
-	if (i < u.n && u.p[i] == '[') {
-		while (i < u.n && u.p[i] != ']')
-			i++;
-		if (i >= u.n)
-			return false;
-		s->host = sd_sub(u, h0 + 1, i++);
-	} else {
-		while (i < u.n && u.p[i] != ':' && u.p[i] != ';' && u.p[i] != '?')
-			i++;
-		s->host = sd_sub(u, h0, i);
-	}
-	if (!s->host.n)
+	if (!sd_read_host(u, &i, ":;?", &s->host) || !s->host.n)
 		return false;
 	if (i < u.n && u.p[i] == ':' && (++i, !read_port(u, &i, &s->port)))
 		return false;

@@ -193,6 +193,27 @@ bool sd_next_param(struct sd_span v, size_t *pos, struct sd_param *p)
 	return true;
 }
 
+bool sd_read_host(struct sd_span v, size_t *pos, const char *stops, struct sd_span *host)
+{
+	size_t i = *pos;
+
+	if (i < v.n && v.p[i] == '[') {
+		while (i < v.n && v.p[i] != ']')
+			i++;
+		if (i >= v.n)
+			return false;
+		*host = sd_sub(v, *pos + 1, i);
+		*pos = i + 1;
+		return true;
+	}
+	/* a NUL is never a stop (strchr would find the terminator) */
+	while (i < v.n && (!v.p[i] || !strchr(stops, v.p[i])))
+		i++;
+	*host = sd_sub(v, *pos, i);
+	*pos = i;
+	return true;
+}
+
 bool sd_is_addr(struct sd_span s, const struct sd_peer *a)
 {
 	char text[INET6_ADDRSTRLEN + 2];

@@ -67,6 +67,11 @@ struct sd_param {
 bool sd_next_param(struct sd_span v, size_t *pos, struct sd_param *p);
 bool sd_is_param(const struct sd_param *p, const char *name);
 
+/* The host at v.p[*pos]: an IPv6 reference ([...], *host without the
+ * brackets) or up to one of the characters in `stops` (or the end);
+ * *pos past it.  False when a '[' never closes. */
+bool sd_read_host(struct sd_span v, size_t *pos, const char *stops, struct sd_span *host);
+
 /* An IP literal (an IPv6 one with or without []) equal to this
  * address? */
 bool sd_is_addr(struct sd_span s, const struct sd_peer *a);

@@ -128,7 +128,7 @@ void sd_reply_tag(const char *callid, size_t clen, const char *from, size_t flen
 static bool read_top_via(struct sd_span v, const struct sd_peer *src, struct topvia *t)
 {
 	struct sd_param p;
-	size_t i = 0, h0;
+	size_t i = 0;
 
 	memset(t, 0, sizeof(*t));
 	/* sent-protocol: SIP / 2.0 / UDP, LWS allowed around '/' */
@@ -143,19 +143,8 @@ static bool read_top_via(struct sd_span v, const struct sd_peer *src, struct top
 	while (i < v.n && sd_is_token(v.p[i]))   /* transport */
 		i++;
 	i = sd_skip_lws(v, i);
-	h0 = i;
-	if (i < v.n && v.p[i] == '[') {
-		while (i < v.n && v.p[i] != ']')
-			i++;
-		if (i >= v.n)
-			return false;
-		t->host = sd_sub(v, h0 + 1, i);
-		i++;
-	} else {
-		while (i < v.n && v.p[i] != ':' && v.p[i] != ';' && !sd_is_lws(v.p[i]))
-			i++;
-		t->host = sd_sub(v, h0, i);
-	}
+	if (!sd_read_host(v, &i, ":; \t\r\n", &t->host))
+		return false;
 	if (!t->host.n || t->host.n > 255)
 		return false;
 	t->same = sd_is_addr(t->host, src);
