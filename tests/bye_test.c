@@ -670,6 +670,7 @@ static void test_refuse_headers(void)
 		{ "To: callee <sip:callee@198.18.0.10:5060>", "To: callee <sip:callee@198.18.0.10:5060" },
 		{ "From: sipp <sip:sipp@198.18.1.10:5061>", "From: sipp, jr <sip:sipp@198.18.1.10:5061>" },
 		{ "From: sipp <", "From: \"si\001pp\" <" },
+		{ "From: sipp <", "From: \"si\\\001pp\" <" },
 		{ "Call-ID: 1-4711@198.18.1.10", "Call-ID: 1-4711@198.18.1.10 x" },
 		{ "Call-ID: 1-4711@198.18.1.10", "Call-ID: 1-4711@198.18.1.10\r\n x" },
 	};

@@ -121,12 +121,12 @@ static bool is_ctl(char c)
 static size_t quoted_end(struct sd_span v, size_t i)
 {
 	for (i++; i < v.n; i++) {
-		if (is_ctl(v.p[i]) && !sd_is_lws(v.p[i]))
-			return 0;
-		if (v.p[i] == '\\')
-			i++;
-		else if (v.p[i] == '"')
+		if (v.p[i] == '"')
 			return i + 1;
+		if (v.p[i] == '\\')
+			i++;            /* quoted-pair: the next character, checked too */
+		if (i < v.n && is_ctl(v.p[i]) && !sd_is_lws(v.p[i]))
+			return 0;
 	}
 	return 0;
 }
