@@ -78,6 +78,7 @@ struct bye {
 	unsigned n_route;
 	__u32 cseq;
 	const struct sd_hop *hop;
+	__u64 callid_hash;              /* the scanner's hash of the 2xx's Call-ID; 0: none */
 };
 
 static enum role role_of(const struct sd_details *d)
@@ -554,6 +555,7 @@ static enum sd_bye_outcome read_record(struct bye *b, const struct sd_details *d
 {
 	size_t rlen = d->resp_len < SD_CAPTURE_SIP_MAX ? d->resp_len : SD_CAPTURE_SIP_MAX;
 	size_t ilen = d->invite_len < SD_CAPTURE_SIP_MAX ? d->invite_len : SD_CAPTURE_SIP_MAX;
+	struct sd_result r;
 	size_t hdrs;
 
 	if (!start_line(d->resp, rlen, true, &hdrs))
@@ -568,13 +570,10 @@ static enum sd_bye_outcome read_record(struct bye *b, const struct sd_details *d
 		return SD_BYE_BAD_HEADERS;
 	b->callid = b->resp.callid.value;
 	/* the record's key is the 2xx's Call-ID as the scanner hashed it */
-	if (d->call_id_hash) {
-		struct sd_result r;
-
-		sd_parse(d->resp, rlen, &r);
-		if (!(r.flags & SD_F_CALLID) || r.call_id_hash != d->call_id_hash)
-			return SD_BYE_BAD_HEADERS;
-	}
+	sd_parse(d->resp, rlen, &r);
+	b->callid_hash = r.flags & SD_F_CALLID ? r.call_id_hash : 0;
+	if (d->call_id_hash && b->callid_hash != d->call_id_hash)
+		return SD_BYE_BAD_HEADERS;
 	return SD_BYE_OK;
 }
 
@@ -714,17 +713,13 @@ static void write_bye(struct sd_out *w, const struct bye *b, const struct sd_bye
 /* The gate's scanner must read the BYE as a BYE with a To tag, of the
  * call the 2xx belongs to: what the far party's stack and the gate
  * itself (absorbing the answers) will key on. */
-static bool reads_back(const char *out, size_t n, const struct sd_details *d)
+static bool reads_back(const char *out, size_t n, const struct bye *b)
 {
-	size_t rlen = d->resp_len < SD_CAPTURE_SIP_MAX ? d->resp_len : SD_CAPTURE_SIP_MAX;
-	struct sd_result r, rr;
+	struct sd_result r;
 
 	sd_parse(out, n, &r);
-	if (r.kind != SD_K_REQUEST || r.method != SD_M_BYE || !(r.flags & SD_F_TO_TAG) ||
-	    !(r.flags & SD_F_CALLID))
-		return false;
-	sd_parse(d->resp, rlen, &rr);
-	return !(rr.flags & SD_F_CALLID) || rr.call_id_hash == r.call_id_hash;
+	return r.kind == SD_K_REQUEST && r.method == SD_M_BYE && (r.flags & SD_F_TO_TAG) &&
+	       (r.flags & SD_F_CALLID) && (!b->callid_hash || r.call_id_hash == b->callid_hash);
 }
 
 enum sd_bye_outcome sd_build_bye(const struct sd_details *d, enum sd_bye_party to,
@@ -741,7 +736,7 @@ enum sd_bye_outcome sd_build_bye(const struct sd_details *d, enum sd_bye_party t
 	write_bye(&w, &b, o);
 	if (w.full)
 		return SD_BYE_TOO_BIG;
-	if (!reads_back(out, w.n, d))
+	if (!reads_back(out, w.n, &b))
 		return SD_BYE_UNREADABLE;
 	*outlen = w.n;
 	return SD_BYE_OK;
