@@ -32,7 +32,8 @@ USER_SRC := $(wildcard user/*.c)
 LIB_SRC  := $(filter-out user/main.c,$(USER_SRC))
 LIB_OBJ  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRC))
 HDRS     := $(wildcard include/*.h user/*.h tests/*.h)
-TEST_BIN := $(BUILD)/gate_test $(BUILD)/walk_test $(BUILD)/reply_test $(BUILD)/details_test $(BUILD)/fill_dialogs $(BUILD)/sipload
+TEST_BIN := $(BUILD)/gate_test $(BUILD)/walk_test $(BUILD)/reply_test $(BUILD)/details_test $(BUILD)/bye_test \
+	$(BUILD)/fill_dialogs $(BUILD)/sipload
 
 .PHONY: all compile deps test clean install bench demo fuzz fuzz-bins
 # `make` builds only: what is missing is named in one line (`make deps`
@@ -103,14 +104,14 @@ test: deps
 	@$(MAKE) --no-print-directory compile fuzz-bins
 	tests/run.sh
 
-# libFuzzer targets (tests/fuzz): the parser, the 503 builder, and the
-# XDP program against the parser.  make fuzz FUZZ_SECONDS=N runs each N s.
+# libFuzzer targets (tests/fuzz): the parser, the 503 builder, the BYE
+# builder, and the XDP program against the parser.  make fuzz FUZZ_SECONDS=N runs each N s.
 FUZZ_SECONDS ?= 60
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(BUILD) -Iuser \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB    := $(patsubst user/%.c,$(BUILD)/fuzz/%.o,$(LIB_SRC))
-FUZZ_BIN    := $(BUILD)/fuzz/fuzz_parser $(BUILD)/fuzz/fuzz_reply $(BUILD)/fuzz/fuzz_diff
+FUZZ_BIN    := $(BUILD)/fuzz/fuzz_parser $(BUILD)/fuzz/fuzz_reply $(BUILD)/fuzz/fuzz_bye $(BUILD)/fuzz/fuzz_diff
 
 $(BUILD)/fuzz:
 	@mkdir -p $@

@@ -253,6 +253,7 @@ run gate        build/gate_test "$SHARED" tests/data
 run walk        build/walk_test
 run reply       build/reply_test "$SHARED" tests/data
 run details     build/details_test
+run bye         build/bye_test
 run pcap        python3 tests/pcap_check.py build/sipdrain "$SHARED/pcap"
 run cli         bash tests/cli_test.sh
 run e2e-sipp    bash tests/e2e_sipp.sh

@@ -24,139 +24,33 @@ const char *const sd_reply_outcome_text[SD_R_MAX] = { SD_REPLY_OUTCOMES(TEXT_) }
 #define CLEN_LINE    "Content-Length: 0\r\n"
 #define CRLF         "\r\n"
 
-/* Text in the request: may contain folds (CRLF or LF followed by SP/HT),
- * which are read as one SP. */
-struct span {
-	const char *p;
-	size_t n;
-};
-
-/* One header line as the request wrote it. */
-struct hline {
-	struct span name;       /* "Via", "v", "VIA": copied as is */
-	struct span value;      /* trimmed */
-	bool sp;                /* LWS stood between the colon and the value */
-};
-
 struct req {
 	size_t hdrs;            /* the first header line */
-	struct hline via;       /* the first Via line with a value */
-	struct span topvia;     /* its first value: the one rewritten */
-	struct hline from, to, callid, cseq;
+	struct sd_hline via;    /* the first Via line with a value */
+	struct sd_span topvia;  /* its first value: the one rewritten */
+	struct sd_hline from, to, callid, cseq;
 };
 
 /* What the top Via says (RFC 3261 18.2.2, RFC 3581). */
 struct topvia {
-	struct span host;       /* sent-by host, without [] */
+	struct sd_span host;    /* sent-by host, without [] */
 	unsigned port;          /* sent-by port, 0 when none */
 	size_t params;          /* where the ;params begin */
 	bool rport;             /* rport, with a value or without */
 	bool same;              /* the sent-by host is the source address */
 	bool maddr;
-	struct span maddr_v;
+	struct sd_span maddr_v;
 };
 
-static bool is_lws(char c)
+static bool is_via(const struct sd_hline *h)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static struct span trim(struct span s)
-{
-	while (s.n && is_lws(s.p[0]))
-		s.p++, s.n--;
-	while (s.n && is_lws(s.p[s.n - 1]))
-		s.n--;
-	return s;
-}
-
-static struct span sub(struct span s, size_t from, size_t to)
-{
-	return (struct span){ s.p + from, to - from };
-}
-
-static bool name_is(struct span n, const char *full, char compact)
-{
-	return (n.n == 1 && (n.p[0] | 0x20) == compact) ||
-	       (n.n == strlen(full) && !strncasecmp(n.p, full, n.n));
-}
-
-/* The header line at *i.  1: h filled (name.n == 0 for a line without
- * a name and colon, which nothing reads), *i past it; 0: the empty line
- * that ends the header section; -1: the section never ends. */
-static int next_line(const char *m, size_t len, size_t *i, struct hline *h)
-{
-	size_t name = *i, j = *i, line_end;
-
-	memset(h, 0, sizeof(*h));
-	if (j >= len)
-		return -1;
-	if (m[j] == '\n' || (m[j] == '\r' && j + 1 < len && m[j + 1] == '\n'))
-		return 0;
-	while (j < len && sd_is_token(m[j]))
-		j++;
-	h->name = (struct span){ m + name, j - name };
-	while (j < len && (m[j] == ' ' || m[j] == '\t'))
-		j++;
-	/* the logical line: up to an LF not followed by SP/HT */
-	line_end = j;
-	for (;;) {
-		while (line_end < len && m[line_end] != '\n')
-			line_end++;
-		if (line_end >= len)
-			return -1;
-		if (line_end + 1 < len && (m[line_end + 1] == ' ' || m[line_end + 1] == '\t')) {
-			line_end++;
-			continue;
-		}
-		break;
-	}
-	if (h->name.n && j < line_end && m[j] == ':') {
-		h->sp = j + 1 < line_end && is_lws(m[j + 1]);
-		h->value = trim((struct span){ m + j + 1, line_end - j - 1 });
-	} else {
-		h->name.n = 0;
-	}
-	*i = line_end + 1;
-	return 1;
-}
-
-/* Length of a Via line's first value: up to a comma outside quotes and
- * <...>. */
-static size_t first_value(struct span v)
-{
-	int quote = 0, angle = 0;
-
-	for (size_t i = 0; i < v.n; i++) {
-		char c = v.p[i];
-
-		if (quote) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				quote = 0;
-		} else if (c == '"') {
-			quote = 1;
-		} else if (c == '<') {
-			angle = 1;
-		} else if (c == '>') {
-			angle = 0;
-		} else if (c == ',' && !angle) {
-			return i;
-		}
-	}
-	return v.n;
-}
-
-static bool is_via(const struct hline *h)
-{
-	return h->name.n && h->value.n && name_is(h->name, "via", 'v');
+	return h->name.n && h->value.n && sd_name_is(h->name, "via", 'v');
 }
 
 /* Collect the headers the reply copies.  Returns SD_R_OK or why not. */
 static enum sd_reply_outcome parse_request(const char *m, size_t len, struct req *r)
 {
-	struct hline h;
+	struct sd_hline h;
 	size_t i = 0;
 	int rc;
 
@@ -171,19 +65,19 @@ static enum sd_reply_outcome parse_request(const char *m, size_t len, struct req
 	if (i >= len)
 		return SD_R_UNTERMINATED;
 	r->hdrs = ++i;
-	while ((rc = next_line(m, len, &i, &h)) > 0) {
-		struct hline *keep = NULL;
+	while ((rc = sd_next_line(m, len, &i, &h)) > 0) {
+		struct sd_hline *keep = NULL;
 
 		if (!h.name.n)
 			continue;
 		/* a Via line without a value carries none: not the top one */
-		if (name_is(h.name, "via", 'v'))
+		if (sd_name_is(h.name, "via", 'v'))
 			keep = is_via(&h) ? &r->via : NULL;
-		else if (name_is(h.name, "from", 'f'))
+		else if (sd_name_is(h.name, "from", 'f'))
 			keep = &r->from;
-		else if (name_is(h.name, "to", 't'))
+		else if (sd_name_is(h.name, "to", 't'))
 			keep = &r->to;
-		else if (name_is(h.name, "call-id", 'i'))
+		else if (sd_name_is(h.name, "call-id", 'i'))
 			keep = &r->callid;
 		else if (h.name.n == 4 && !strncasecmp(h.name.p, "cseq", 4))
 			keep = &r->cseq;
@@ -203,61 +97,8 @@ static enum sd_reply_outcome parse_request(const char *m, size_t len, struct req
 		return SD_R_NO_CALLID;
 	if (!r->cseq.value.n)
 		return SD_R_NO_CSEQ;
-	r->topvia = trim((struct span){ r->via.value.p, first_value(r->via.value) });
+	r->topvia = sd_trim((struct sd_span){ r->via.value.p, sd_first_value(r->via.value) });
 	return SD_R_OK;
-}
-
-/* Output with a hard end: every write checks it. */
-struct out {
-	char *p;
-	size_t n, cap;
-	bool full;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->n + n > o->cap) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->n, s, n);
-	o->n += n;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-/* Copy a value, each fold (CR? LF SP/HT...) read as one SP: never
- * longer than the request's text. */
-static void put_unfolded(struct out *o, struct span s)
-{
-	for (size_t i = 0; i < s.n; i++) {
-		if (s.p[i] == '\r' || s.p[i] == '\n') {
-			while (i + 1 < s.n && is_lws(s.p[i + 1]))
-				i++;
-			put(o, " ", 1);
-			continue;
-		}
-		put(o, s.p + i, 1);
-	}
-}
-
-/* A header line as the request wrote it: its name, a SP only where the
- * request had white space after the colon, the value unfolded, CRLF.
- * With CRLF line ends it is never longer than the request's line. */
-static void put_name(struct out *o, const struct hline *h)
-{
-	put(o, h->name.p, h->name.n);
-	puts_(o, h->sp ? ": " : ":");
-}
-
-static void put_line(struct out *o, const struct hline *h)
-{
-	put_name(o, h);
-	put_unfolded(o, h->value);
-	puts_(o, CRLF);
 }
 
 static __u64 fnv(__u64 h, const char *p, size_t n)
@@ -281,93 +122,13 @@ void sd_reply_tag(const char *callid, size_t clen, const char *from, size_t flen
 		 (unsigned long long)h);
 }
 
-/* One ;param of a Via value, offsets into it.  Between params anything
- * may stand (RFC 2543 comments): it is skipped here and copied. */
-struct vparam {
-	size_t at;              /* the ';' */
-	struct span name;
-	struct span val;        /* empty when there is no '=' */
-	size_t end;             /* past the value (or the name) */
-};
-
-static bool is_param(const struct vparam *p, const char *name)
-{
-	return p->name.n == strlen(name) && !strncasecmp(p->name.p, name, p->name.n);
-}
-
-static size_t skip_lws(struct span v, size_t i)
-{
-	while (i < v.n && is_lws(v.p[i]))
-		i++;
-	return i;
-}
-
-/* The quoted string at v.p[i] == '"': the index past its end. */
-static size_t skip_quoted(struct span v, size_t i)
-{
-	for (i++; i < v.n && v.p[i] != '"'; i++)
-		if (v.p[i] == '\\')
-			i++;
-	return i < v.n ? i + 1 : v.n;
-}
-
-static bool next_param(struct span v, size_t *pos, struct vparam *p)
-{
-	size_t i = *pos, s;
-
-	while (i < v.n && v.p[i] != ';')
-		i = v.p[i] == '"' ? skip_quoted(v, i) : i + 1;
-	if (i >= v.n)
-		return false;
-	p->at = i;
-	i = skip_lws(v, i + 1);
-	s = i;
-	while (i < v.n && sd_is_token(v.p[i]))
-		i++;
-	p->name = sub(v, s, i);
-	p->end = i;
-	p->val = (struct span){ v.p + i, 0 };
-	i = skip_lws(v, i);
-	if (i < v.n && v.p[i] == '=') {
-		i = s = skip_lws(v, i + 1);
-		/* gen-value: token, host (IPv6 reference included) or
-		 * quoted-string */
-		if (i < v.n && v.p[i] == '"')
-			i = skip_quoted(v, i);
-		else
-			while (i < v.n && v.p[i] != ';' && !is_lws(v.p[i]))
-				i++;
-		p->val = sub(v, s, i);
-		p->end = i;
-	}
-	*pos = p->end;
-	return true;
-}
-
-/* An IP literal (an IPv6 one with or without []) equal to this
- * address? */
-static bool is_addr(struct span s, const struct sd_peer *a)
-{
-	char text[INET6_ADDRSTRLEN + 2];
-	__u8 bin[16];
-
-	if (s.n >= 2 && s.p[0] == '[' && s.p[s.n - 1] == ']')
-		s = sub(s, 1, s.n - 1);
-	if (!s.n || s.n >= sizeof(text))
-		return false;
-	memcpy(text, s.p, s.n);
-	text[s.n] = 0;
-	return inet_pton(a->family, text, bin) == 1 &&
-	       !memcmp(bin, a->addr, a->family == AF_INET ? 4 : 16);
-}
-
 /* Read the top Via value: sent-protocol, sent-by, the params that
  * decide where the reply goes and how the value is rewritten.  False
  * when unreadable. */
-static bool read_top_via(struct span v, const struct sd_peer *src, struct topvia *t)
+static bool read_top_via(struct sd_span v, const struct sd_peer *src, struct topvia *t)
 {
-	struct vparam p;
-	size_t i = 0, h0;
+	struct sd_param p;
+	size_t i = 0;
 
 	memset(t, 0, sizeof(*t));
 	/* sent-protocol: SIP / 2.0 / UDP, LWS allowed around '/' */
@@ -378,41 +139,30 @@ static bool read_top_via(struct span v, const struct sd_peer *src, struct topvia
 			return false;
 		i++;
 	}
-	i = skip_lws(v, i);
+	i = sd_skip_lws(v, i);
 	while (i < v.n && sd_is_token(v.p[i]))   /* transport */
 		i++;
-	i = skip_lws(v, i);
-	h0 = i;
-	if (i < v.n && v.p[i] == '[') {
-		while (i < v.n && v.p[i] != ']')
-			i++;
-		if (i >= v.n)
-			return false;
-		t->host = sub(v, h0 + 1, i);
-		i++;
-	} else {
-		while (i < v.n && v.p[i] != ':' && v.p[i] != ';' && !is_lws(v.p[i]))
-			i++;
-		t->host = sub(v, h0, i);
-	}
+	i = sd_skip_lws(v, i);
+	if (!sd_read_host(v, &i, ":; \t\r\n", &t->host))
+		return false;
 	if (!t->host.n || t->host.n > 255)
 		return false;
-	t->same = is_addr(t->host, src);
+	t->same = sd_is_addr(t->host, src);
 	/* [ COLON port ]: the reply may go there, so it must be one */
-	if (skip_lws(v, i) < v.n && v.p[skip_lws(v, i)] == ':') {
+	if (sd_skip_lws(v, i) < v.n && v.p[sd_skip_lws(v, i)] == ':') {
 		size_t d;
 
-		i = d = skip_lws(v, skip_lws(v, i) + 1);
+		i = d = sd_skip_lws(v, sd_skip_lws(v, i) + 1);
 		while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && i - d < 6)
 			t->port = t->port * 10 + (v.p[i++] - '0');
 		if (i == d || t->port == 0 || t->port > 65535)
 			return false;
 	}
 	t->params = i;
-	while (next_param(v, &i, &p)) {
-		if (is_param(&p, "rport"))
+	while (sd_next_param(v, &i, &p)) {
+		if (sd_is_param(&p, "rport"))
 			t->rport = true;
-		else if (is_param(&p, "maddr") && !t->maddr)
+		else if (sd_is_param(&p, "maddr") && !t->maddr)
 			t->maddr = true, t->maddr_v = p.val;
 	}
 	return true;
@@ -423,30 +173,30 @@ static bool read_top_via(struct span v, const struct sd_peer *src, struct topvia
  * received becomes the source address and further ones go, and
  * received= is added when absent if rport was asked or the sent-by host
  * is not the source address.  Everything else is copied. */
-static void put_top_via(struct out *o, struct span v, const struct topvia *t,
+static void put_top_via(struct sd_out *o, struct sd_span v, const struct topvia *t,
 			const struct sd_peer *src)
 {
 	bool rport_done = false, received_done = false;
 	char ip[INET6_ADDRSTRLEN], num[8];
 	size_t i = t->params, prev = 0;
-	struct vparam p;
+	struct sd_param p;
 
 	inet_ntop(src->family, src->addr, ip, sizeof(ip));
-	while (next_param(v, &i, &p)) {
-		if (is_param(&p, "rport") && !rport_done) {
-			put_unfolded(o, sub(v, prev, p.name.p - v.p));
+	while (sd_next_param(v, &i, &p)) {
+		if (sd_is_param(&p, "rport") && !rport_done) {
+			sd_put_unfolded(o, sd_sub(v, prev, p.name.p - v.p));
 			snprintf(num, sizeof(num), "%u", src->port);
-			put(o, p.name.p, p.name.n);
-			puts_(o, "=");
-			puts_(o, num);
+			sd_put(o, p.name.p, p.name.n);
+			sd_puts(o, "=");
+			sd_puts(o, num);
 			rport_done = true;
-		} else if (is_param(&p, "received")) {
-			put_unfolded(o, sub(v, prev, p.at));
+		} else if (sd_is_param(&p, "received")) {
+			sd_put_unfolded(o, sd_sub(v, prev, p.at));
 			if (!received_done) {
-				put_unfolded(o, sub(v, p.at, p.name.p - v.p));
-				put(o, p.name.p, p.name.n);
-				puts_(o, "=");
-				puts_(o, ip);
+				sd_put_unfolded(o, sd_sub(v, p.at, p.name.p - v.p));
+				sd_put(o, p.name.p, p.name.n);
+				sd_puts(o, "=");
+				sd_puts(o, ip);
 				received_done = true;
 			}
 		} else {
@@ -454,37 +204,11 @@ static void put_top_via(struct out *o, struct span v, const struct topvia *t,
 		}
 		prev = p.end;
 	}
-	put_unfolded(o, sub(v, prev, v.n));
+	sd_put_unfolded(o, sd_sub(v, prev, v.n));
 	if (!received_done && (t->rport || !t->same)) {
-		puts_(o, ";received=");
-		puts_(o, ip);
+		sd_puts(o, ";received=");
+		sd_puts(o, ip);
 	}
-}
-
-/* Would a ";tag=" appended to this To value stand outside quotes and
- * <...>, where the caller reads it? */
-static bool to_balanced(struct span v)
-{
-	bool quote = false, angle = false;
-
-	for (size_t i = 0; i < v.n; i++) {
-		char c = v.p[i];
-
-		if (quote) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				quote = false;
-		} else if (angle) {
-			if (c == '>')
-				angle = false;
-		} else if (c == '"') {
-			quote = true;
-		} else if (c == '<') {
-			angle = true;
-		}
-	}
-	return !quote && !angle;
 }
 
 bool sd_reply_outcome_passes(enum sd_reply_outcome rc)
@@ -542,9 +266,7 @@ enum sd_reply_outcome sd_build_503(const char *m, size_t len,
 				   char *outbuf, size_t cap, size_t *outlen,
 				   struct sd_peer *dst, int *method)
 {
-	struct sd_result cls;
-
-	/* the same classification as the XDP program */
+	struct sd_result cls;   /* the same classification as the XDP program */
 	sd_parse(m, len, &cls);
 	return sd_build_503_cls(m, len, &cls, src, opt, outbuf, cap, outlen, dst, method);
 }
@@ -556,12 +278,12 @@ enum sd_reply_outcome sd_build_503_cls(const char *m, size_t len,
 				       char *outbuf, size_t cap, size_t *outlen,
 				       struct sd_peer *dst, int *method)
 {
-	struct out o = { .p = outbuf, .cap = cap };
+	struct sd_out o = { .p = outbuf, .cap = cap };
 	const struct sd_result cls = *clsp;
 	bool first_via = true;
 	enum sd_reply_outcome rc;
 	struct topvia tv;
-	struct hline h;
+	struct sd_hline h;
 	struct req r;
 	char num[16];
 	size_t i;
@@ -579,7 +301,7 @@ enum sd_reply_outcome sd_build_503_cls(const char *m, size_t len,
 		return rc;
 	if (cls.kind != SD_K_REQUEST)
 		return SD_R_UNTERMINATED;       /* unparsed: never answered */
-	if (!(cls.flags & SD_F_TO_TAG) && !to_balanced(r.to.value))
+	if (!(cls.flags & SD_F_TO_TAG) && !sd_balanced(r.to.value))
 		return SD_R_BAD_TO;
 	if (!read_top_via(r.topvia, src, &tv))
 		return SD_R_BAD_VIA;
@@ -588,7 +310,7 @@ enum sd_reply_outcome sd_build_503_cls(const char *m, size_t len,
 	 * can only leave the way the request came (MACs swapped, no
 	 * routing), so to the source address.  maddr asks for another
 	 * address: only the source's own is answered here. */
-	if (tv.maddr && !is_addr(tv.maddr_v, src))
+	if (tv.maddr && !sd_is_addr(tv.maddr_v, src))
 		return SD_R_MADDR;
 	dst->family = src->family;
 	memcpy(dst->addr, src->addr, sizeof(dst->addr));
@@ -606,52 +328,52 @@ enum sd_reply_outcome sd_build_503_cls(const char *m, size_t len,
 	if (cap > len + SD_REPLY_MAX_GROWTH)
 		o.cap = len + SD_REPLY_MAX_GROWTH;
 
-	puts_(&o, STATUS_LINE);
+	sd_puts(&o, STATUS_LINE);
 	/* every Via line in its place among the Via lines */
-	for (i = r.hdrs; next_line(m, len, &i, &h) > 0;) {
+	for (i = r.hdrs; sd_next_line(m, len, &i, &h) > 0;) {
 		if (!is_via(&h))
 			continue;
 		if (!first_via) {
-			put_line(&o, &h);
+			sd_put_line(&o, &h);
 			continue;
 		}
 		first_via = false;
-		put_name(&o, &h);
+		sd_put_name(&o, &h);
 		put_top_via(&o, r.topvia, &tv, src);
 		/* the rest of the line as it is: further values */
-		put_unfolded(&o, sub(h.value, r.topvia.p + r.topvia.n - h.value.p, h.value.n));
-		puts_(&o, CRLF);
+		sd_put_unfolded(&o, sd_sub(h.value, r.topvia.p + r.topvia.n - h.value.p, h.value.n));
+		sd_puts(&o, CRLF);
 	}
-	put_line(&o, &r.from);
-	put_name(&o, &r.to);
-	put_unfolded(&o, r.to.value);
+	sd_put_line(&o, &r.from);
+	sd_put_name(&o, &r.to);
+	sd_put_unfolded(&o, r.to.value);
 	if (!(cls.flags & SD_F_TO_TAG)) {
 		char tag[SD_TAG_PREFIX_LEN + 17];
 
 		sd_reply_tag(r.callid.value.p, r.callid.value.n, r.from.value.p,
 			     r.from.value.n, r.topvia.p, r.topvia.n, tag);
-		puts_(&o, ";tag=");
-		puts_(&o, tag);
+		sd_puts(&o, ";tag=");
+		sd_puts(&o, tag);
 	}
-	puts_(&o, CRLF);
-	put_line(&o, &r.callid);
-	put_line(&o, &r.cseq);
+	sd_puts(&o, CRLF);
+	sd_put_line(&o, &r.callid);
+	sd_put_line(&o, &r.cseq);
 	snprintf(num, sizeof(num), "%u", opt->retry_after);
-	puts_(&o, RETRY_HEAD);
-	puts_(&o, num);
-	puts_(&o, CRLF);
+	sd_puts(&o, RETRY_HEAD);
+	sd_puts(&o, num);
+	sd_puts(&o, CRLF);
 	if (opt->reason) {
-		puts_(&o, REASON_HEAD);
-		puts_(&o, opt->reason);
-		puts_(&o, REASON_TAIL);
+		sd_puts(&o, REASON_HEAD);
+		sd_puts(&o, opt->reason);
+		sd_puts(&o, REASON_TAIL);
 	}
 	if (opt->server) {
-		puts_(&o, SERVER_HEAD);
-		puts_(&o, opt->server);
-		puts_(&o, CRLF);
+		sd_puts(&o, SERVER_HEAD);
+		sd_puts(&o, opt->server);
+		sd_puts(&o, CRLF);
 	}
-	puts_(&o, CLEN_LINE);
-	puts_(&o, CRLF);
+	sd_puts(&o, CLEN_LINE);
+	sd_puts(&o, CRLF);
 	if (o.full) {
 		memset(dst, 0, sizeof(*dst));
 		return SD_R_TOO_BIG;

@@ -8,14 +8,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "sipdrain_common.h"
-
-/* An address and UDP port: where a request came from (received= and
- * rport= are about it), or where its reply goes. */
-struct sd_peer {
-	int family;             /* AF_INET or AF_INET6 */
-	__u8 addr[16];
-	__u16 port;             /* host order */
-};
+#include "sip_hdr.h"
 
 struct sd_reply_opts {
 	unsigned retry_after;   /* seconds */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fuzzing: each libFuzzer target for SECONDS seconds from the seed corpus
-# (tests/data, RFC 4475, and every regression found so far), then every
-# regression replayed.  usage: tests/fuzz/run.sh SECONDS
+# (tests/data, RFC 4475, every regression found so far; for the BYE
+# builder also tests/fuzz/bye-seeds, the records bye_test writes with
+# SD_BYE_SEEDS=DIR), then every regression replayed.  usage: tests/fuzz/run.sh SECONDS
 # Prints executions per target and 'N passed, N failed' (targets).
 set -u
 cd "$(dirname "$0")/../.."
@@ -9,10 +10,12 @@ SECS=${1:-20}
 SHARED=${SHARED:-$(cd .. && pwd)/shared/testdata}
 B=${FUZZ_DIR:-build/fuzz}
 pass=0; fail=0
-for t in parser reply diff; do
+for t in parser reply bye diff; do
 	work=$B/corpus-$t
 	mkdir -p $work $B/artifacts-$t
 	cp tests/data/*.sip "$SHARED"/rfc4475/*.dat tests/fuzz/regressions/* $work/ 2>/dev/null
+	# the BYE builder's input is a record (fuzz_bye.c): bye_test's records
+	[ $t = bye ] && cp tests/fuzz/bye-seeds/* $work/ 2>/dev/null
 	log=$B/fuzz-$t.log
 	# the regressions, once each, must pass before fuzzing
 	if ls tests/fuzz/regressions/* >/dev/null 2>&1 &&
