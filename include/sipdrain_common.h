@@ -363,7 +363,8 @@ _Static_assert(SD_C_unparsed_malformed - SD_C_unparsed_truncated == SD_U_MALFORM
 	X(dropped_not_udp,   "frames that are not UDP/IP: dropped") \
 	X(tx_ring_full,      "no room in the TX ring: dropped") \
 	X(details_kept,      "captured INVITEs and 2xx kept in the calls' details") \
-	X(details_full,      "captured messages the details table had no room for")
+	X(details_full,      "captured messages the details table had no room for") \
+	X(details_too_big,   "captured messages whose lines a BYE needs pass SD_DETAILS_MSG_MAX: not kept")
 
 #define SD_COUNTER_FIELD_(name, help) __u64 name;
 struct sd_responder_counters { SD_RESPONDER_COUNTERS(SD_COUNTER_FIELD_) };
@@ -490,8 +491,12 @@ struct sd_result {
  * SD_MAP_CAPTURE; `run` reads them into SD_MAP_DETAILS, which is pinned
  * (it survives a restart of `run`) and loses a call's entry when the
  * call leaves the call tables. */
-#define SD_CAPTURE_SIP_MAX 2048         /* bytes of a message kept: its header section, cut here */
-#define SD_CAPTURE_RING    (16 << 20)   /* the ring: ~7 600 records, seconds of call setups */
+#define SD_CAPTURE_SIP_MAX 4096         /* bytes of a message copied: its header section, cut here
+					 * (an INVITE with an Identity header passes 2 KiB) */
+#define SD_DETAILS_MSG_MAX 896          /* bytes of a message kept: the lines a BYE needs (start
+					 * line, From, To, Call-ID, CSeq, Contact, Record-Route),
+					 * so that an entry fits a 2 KiB allocation */
+#define SD_CAPTURE_RING    (16 << 20)   /* the ring: ~30 000 records of 500 bytes */
 #define SD_CAPTURE_POLL_MS 50           /* run reads it this often (no wakeup per record) */
 #define SD_L2_MAX          22           /* Ethernet header and two VLAN tags */
 
@@ -549,8 +554,10 @@ struct sd_details {
 	__u16 resp_len;                 /* bytes of resp[] */
 	struct sd_hop caller;           /* SD_DT_INVITE_IN: the INVITE's sender */
 	struct sd_hop callee;           /* SD_DT_2XX_IN: the 2xx's sender */
-	char invite[SD_CAPTURE_SIP_MAX];
-	char resp[SD_CAPTURE_SIP_MAX];
+	char invite[SD_DETAILS_MSG_MAX];
+	char resp[SD_DETAILS_MSG_MAX];
 };
+/* kmalloc-2k per call up (value, key and the hash element's ~48 bytes) */
+_Static_assert(sizeof(struct sd_details) + 8 + 64 <= 2048, "struct sd_details: one 2 KiB allocation");
 
 #endif /* SIPDRAIN_COMMON_H */

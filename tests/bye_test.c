@@ -82,12 +82,17 @@ static void record(__u32 flags, const char *invite, const char *resp)
 {
 	memset(&d, 0, sizeof(d));
 	d.flags = flags;
+	/* what run keeps is at most SD_DETAILS_MSG_MAX a message */
 	if (invite) {
 		d.invite_len = strlen(invite);
+		if (!check(d.invite_len <= sizeof(d.invite), "test INVITE of %u bytes", d.invite_len))
+			d.invite_len = 0;
 		memcpy(d.invite, invite, d.invite_len);
 	}
 	if (resp) {
 		d.resp_len = strlen(resp);
+		if (!check(d.resp_len <= sizeof(d.resp), "test 2xx of %u bytes", d.resp_len))
+			d.resp_len = 0;
 		memcpy(d.resp, resp, d.resp_len);
 		d.call_id_hash = callid_hash(resp);
 	}
@@ -546,6 +551,8 @@ static void resp_with(const char *old, const char *new)
 	if (!check(p, "'%s' not in the 2xx", old))
 		return;
 	n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - d.resp), d.resp, new, p + strlen(old));
+	if (!check(n <= sizeof(d.resp), "test 2xx of %zu bytes", n))
+		return;
 	d.resp_len = n;
 	memcpy(d.resp, buf, n);
 	d.call_id_hash = callid_hash(buf);
@@ -561,6 +568,8 @@ static void invite_with(const char *old, const char *new)
 		return;
 	n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - d.invite), d.invite, new,
 		     p + strlen(old));
+	if (!check(n <= sizeof(d.invite), "test INVITE of %zu bytes", n))
+		return;
 	d.invite_len = n;
 	memcpy(d.invite, buf, n);
 }
@@ -622,7 +631,7 @@ static void test_refuse_route(void)
 	}
 	/* more entries than SD_BYE_MAX_ROUTE */
 	for (int k = 0; k <= SD_BYE_MAX_ROUTE; k++)
-		strcat(many, k ? ",<sip:p.example.net;lr>" : "<sip:p.example.net;lr>");
+		strcat(many, k ? ",<sip:p;lr>" : "<sip:p;lr>");
 	strcat(many, "\r\n");
 	snprintf(resp, sizeof(resp), OK200("%s"), many);
 	record(SD_DT_2XX_IN, NULL, resp);

@@ -1442,7 +1442,7 @@ static int drain_caps(struct ring_buffer *rb)
 static void test_capture(void)
 {
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(T.skel->maps.sd_capture), on_cap, NULL, NULL);
-	static char m[4096];
+	static char m[SD_CAPTURE_SIP_MAX + 1024];
 	struct sd_counters c0, c1;
 	struct sd_result r;
 	size_t fl;
@@ -1559,7 +1559,7 @@ static void test_capture(void)
 
 		mk(m, "INVITE", "<sip:b@x>", "cap-long@x");
 		k = strlen(m) - 2;              /* before the empty line */
-		while (k < 3000)
+		while (k < SD_CAPTURE_SIP_MAX + 500)
 			k += sprintf(m + k, "X-Pad: %0100d\r\n", 0);
 		strcpy(m + k, "\r\n");
 		run_msg(&wraps[0], m, strlen(m), &r);

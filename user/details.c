@@ -27,6 +27,7 @@
 #include "details.h"
 #include "gate.h"
 #include "log.h"
+#include "sip_hdr.h"
 #include "snapshot.h"
 
 struct sd_details_reader {
@@ -50,6 +51,57 @@ size_t sd_header_section_len(const char *msg, size_t len)
 		last = i + 1;
 	}
 	return last;
+}
+
+/* The lines of header section m[0..len) a BYE needs, into out (cap
+ * bytes): the start line; From, To, Call-ID, CSeq, Contact and
+ * Record-Route (long or compact names, with their folds); the line after
+ * Record-Route lines (in a section cut short it tells the builder the
+ * route set ended there); the empty line that ends the section, if it
+ * was copied.  Returns the bytes written, 0 when they do not fit. */
+size_t sd_details_keep(const char *m, size_t len, char *out, size_t cap)
+{
+	size_t i = 0, n = 0, start;
+	bool after_rr = false;
+	struct sd_hline h;
+	int rc;
+
+	while (i < len && m[i] != '\n')
+		i++;
+	if (i >= len)
+		return 0;
+	i++;
+	if (i > cap)
+		return 0;
+	memcpy(out, m, i);
+	n = i;
+	for (;;) {
+		bool keep, rr;
+
+		start = i;
+		rc = sd_next_line(m, len, &i, &h);
+		if (rc < 0)
+			break;                  /* cut: the complete lines are kept */
+		rr = rc > 0 && sd_name_is(h.name, "record-route", 0);
+		keep = rc == 0 || rr || after_rr || sd_name_is(h.name, "from", 'f') ||
+		       sd_name_is(h.name, "to", 't') || sd_name_is(h.name, "call-id", 'i') ||
+		       sd_name_is(h.name, "cseq", 0) || sd_name_is(h.name, "contact", 'm');
+		after_rr = rr;
+		if (rc == 0) {                  /* the empty line: CRLF or LF */
+			i = start + (m[start] == '\r' ? 2 : 1);
+			if (i > len)
+				break;
+		}
+		if (keep) {
+			if (n + (i - start) > cap)
+				return 0;
+			memcpy(out + n, m + start, i - start);
+			n += i - start;
+		}
+		if (rc == 0)
+			break;
+	}
+	return n;
 }
 
 static bool lws(char c)
@@ -109,6 +161,7 @@ int sd_details_apply(int fd, const struct sd_capture *c)
 	size_t len = sd_header_section_len(c->sip, h->len < SD_CAPTURE_SIP_MAX ?
 					   h->len : SD_CAPTURE_SIP_MAX);
 	__u32 n = cseq_number(c->sip, len);
+	size_t kept;
 	bool have = !bpf_map_lookup_elem(fd, &h->call_id_hash, &d);
 
 	if (!len)
@@ -125,11 +178,13 @@ int sd_details_apply(int fd, const struct sd_capture *c)
 			return 0;
 		if (d.flags & (SD_DT_2XX_IN | SD_DT_2XX_OUT))
 			return 0;               /* answered already: this is late */
+		kept = sd_details_keep(c->sip, len, d.invite, sizeof(d.invite));
+		if (!kept)
+			return -EMSGSIZE;
 		d.flags |= SD_DT_INVITE_IN;
 		d.caller = h->hop;
 		d.cseq_caller = n;
-		memcpy(d.invite, c->sip, len);
-		d.invite_len = len;
+		d.invite_len = kept;
 	} else if (h->kind == SD_K_RESPONSE) {
 		bool from_party = h->dir == SD_CAP_INGRESS;
 
@@ -144,8 +199,10 @@ int sd_details_apply(int fd, const struct sd_capture *c)
 			} else {
 				return 0;       /* a UAS whose INVITE we did not see */
 			}
-			memcpy(d.resp, c->sip, len);
-			d.resp_len = len;
+			kept = sd_details_keep(c->sip, len, d.resp, sizeof(d.resp));
+			if (!kept)
+				return -EMSGSIZE;
+			d.resp_len = kept;
 			/* the INVITE's side sent the request it answers */
 			(void)raise_cseq(&d.cseq_caller, n);
 		} else if ((d.flags & SD_DT_INVITE_IN) && same_party(&h->hop, &d.caller)) {
@@ -181,6 +238,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		__atomic_fetch_add(&dr->c->details_kept, 1, __ATOMIC_RELAXED);
 	else if (err == -E2BIG || err == -ENOMEM)
 		__atomic_fetch_add(&dr->c->details_full, 1, __ATOMIC_RELAXED);
+	else if (err == -EMSGSIZE)
+		__atomic_fetch_add(&dr->c->details_too_big, 1, __ATOMIC_RELAXED);
 	else if (err < 0)
 		pr_debug("cannot keep a call's details: %s\n", strerror(-err));
 	return 0;                       /* never stop the ring for one record */

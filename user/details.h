@@ -20,7 +20,8 @@ void sd_details_stop(struct sd_details_reader *dr);
 
 /* What one capture record changes in SD_MAP_DETAILS (details_fd):
  * 1 when it was kept, 0 when it adds nothing (a retransmission, a 2xx
- * of a call whose INVITE the gate did not see), -errno on error.  Its
+ * of a call whose INVITE the gate did not see), -EMSGSIZE when the lines
+ * a BYE needs do not fit SD_DETAILS_MSG_MAX, -errno on error.  Its
  * own function so the tests can feed records without a ring. */
 int sd_details_apply(int details_fd, const struct sd_capture *c);
 
@@ -29,6 +30,10 @@ int sd_details_apply(int details_fd, const struct sd_capture *c);
  * stopped.  Returns how many it removed, or -errno. */
 int sd_details_sweep(int details_fd, int calls_fd, int attempts_fd, const struct sd_config *cfg,
 		     unsigned int budget);
+
+/* The lines of a header section a BYE needs, compacted into out: bytes
+ * written, 0 when they do not fit (see details.c). */
+size_t sd_details_keep(const char *msg, size_t len, char *out, size_t cap);
 
 /* The length of the header section of msg[0..len): through the empty
  * line that ends it, or through the last complete line when the copy

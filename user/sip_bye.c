@@ -553,8 +553,8 @@ static bool callid_ok(struct sd_span v)
 /* The messages: a 2xx always, the INVITE where the role has one. */
 static enum sd_bye_outcome read_record(struct bye *b, const struct sd_details *d, enum role role)
 {
-	size_t rlen = d->resp_len < SD_CAPTURE_SIP_MAX ? d->resp_len : SD_CAPTURE_SIP_MAX;
-	size_t ilen = d->invite_len < SD_CAPTURE_SIP_MAX ? d->invite_len : SD_CAPTURE_SIP_MAX;
+	size_t rlen = d->resp_len < sizeof(d->resp) ? d->resp_len : sizeof(d->resp);
+	size_t ilen = d->invite_len < sizeof(d->invite) ? d->invite_len : sizeof(d->invite);
 	struct sd_result r;
 	size_t hdrs;
 

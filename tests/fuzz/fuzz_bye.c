@@ -90,9 +90,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	data += 4, size -= 4;
 	if (ilen > size)
 		ilen = size;
-	if (ilen > SD_CAPTURE_SIP_MAX)
-		ilen = SD_CAPTURE_SIP_MAX;
-	rlen = size - ilen < SD_CAPTURE_SIP_MAX ? size - ilen : SD_CAPTURE_SIP_MAX;
+	if (ilen > sizeof(d->invite))
+		ilen = sizeof(d->invite);
+	rlen = size - ilen < sizeof(d->resp) ? size - ilen : sizeof(d->resp);
 	memcpy(d->invite, data, ilen);
 	memcpy(d->resp, data + ilen, rlen);
 	d->invite_len = ilen;
