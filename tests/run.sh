@@ -263,6 +263,7 @@ run e2e-drain   bash tests/e2e_drain.sh
 run e2e-operate bash tests/e2e_operate.sh
 run e2e-http    bash tests/e2e_http.sh
 run e2e-known-calls bash tests/e2e_known_calls.sh
+run e2e-bye     bash tests/e2e_bye.sh
 run e2e-lab     bash tests/e2e_lab.sh
 run e2e-pool    bash tests/e2e_pool.sh
 run e2e-faults  bash tests/e2e_faults.sh

@@ -69,17 +69,21 @@ kamailio_start() {
 	return 1
 }
 
-# gate_start NS IFACE PINDIR: sipdrain run in front of a server
+# gate_start NS IFACES PINDIR [OPTION...]: sipdrain run in front of a
+# server (IFACES: one interface, or several separated by spaces)
 gate_start() {
-	LAB_PINS+=("$3")
+	local ns=$1 ifs=$2 pin=$3
+	shift 3
+	LAB_PINS+=("$pin")
 	# attached before the first call: --min-watch 0 lets the drain end
 	# when the last call does
-	bg_ns "$1" "$SD" --pin-dir "$3" run "$2" --min-watch 0 >>$WORK/sipdrain-$1.log 2>&1
+	bg_ns "$ns" "$SD" --pin-dir "$pin" run $ifs --min-watch 0 "$@" >>$WORK/sipdrain-$ns.log 2>&1
+	GATE=${PIDS[-1]}
 	for i in $(seq 100); do
-		in_ns "$1" "$SD" --pin-dir "$3" status --json 2>/dev/null | grep -q '"running":true' && return 0
+		in_ns "$ns" "$SD" --pin-dir "$pin" status --json 2>/dev/null | grep -q '"running":true' && return 0
 		sleep 0.1
 	done
-	echo "lab: sipdrain run did not start in $1"
+	echo "lab: sipdrain run did not start in $ns"
 	return 1
 }
 sd_in() { local ns=$1 pin=$2; shift 2; in_ns "$ns" "$SD" --pin-dir "$pin" "$@"; }
@@ -105,9 +109,16 @@ PY
 }
 
 # The single-server lab: callers (C) -> server S (Kamailio, sipdrain run on
-# its caller-facing veth) -> callees (U).  lab_single v4|v6
+# its caller-facing veth) -> callees (U).  lab_single v4|v6 [both [CALLEE]]
+#   both    the gate on both of Kamailio's interfaces (VS toward the
+#           callers, vt$ID toward the callees): both legs of every call
+#           cross it (a BYE at the deadline goes to both parties);
+#   CALLEE  the callees' sipp scenario (default tests/lab/callee.xml);
+#           none is started when it is "none".
 lab_single() {
 	FAM=$1
+	local gifs=$VS callee=${3:-$LAB/callee.xml}
+	[ "${2:-}" = both ] && gifs="$VS vt$ID"
 	NS_U=sdu$ID
 	ns_new $NS_C && ns_new $NS_S && ns_new $NS_U || return 1
 	if [ "$FAM" = v6 ]; then
@@ -122,9 +133,11 @@ lab_single() {
 	KLOG=$WORK/kamailio.log
 	kamailio_start $NS_S $LAB/kamailio-proxy.cfg $KLOG PUBLIC=$(uri_host $S_PUB) \
 		PRIVATE=$(uri_host $S_PRIV) CALLEE=$(uri_host $U_IP) || return 1
-	bg_ns $NS_U sipp -sf $LAB/callee.xml -i $U_IP -p 5060 -aa -nostdin \
-		-trace_err -error_file $WORK/callee_err.log -trace_msg -message_file $WORK/callee_msg.log >/dev/null 2>&1
-	gate_start $NS_S $VS $PIN || return 1
+	if [ "$callee" != none ]; then
+		bg_ns $NS_U sipp -sf $callee -i $U_IP -p 5060 -aa -nostdin \
+			-trace_err -error_file $WORK/callee_err.log -trace_msg -message_file $WORK/callee_msg.log >/dev/null 2>&1
+	fi
+	gate_start $NS_S "$gifs" $PIN || return 1
 }
 
 # Start the callers: caller_start RATE MIN_MS MAX_MS MAX_CALLS CSV [no503]
