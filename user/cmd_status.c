@@ -203,6 +203,18 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 		printf(")");
 	}
 	printf("\n");
+	if (cfg->state == SD_OFFLINE && cfg->offline_reason == SD_OR_DEADLINE && cfg->calls_cut &&
+	    !(cfg->flags & SD_CF_BYE_OFF)) {
+		char line[256];
+
+		if (cfg->flags & SD_CF_BYE_PENDING) {
+			printf("deadline     ending %u call%s with BYE...\n", cfg->bye_calls,
+			       cfg->bye_calls == 1 ? "" : "s");
+		} else {
+			sd_bye_summary(cfg, line, sizeof(line));
+			printf("deadline     %s\n", line);
+		}
+	}
 	if (cfg->state != SD_SERVING) {
 		printf("503s         Retry-After ");
 		if (cfg->flags & SD_CF_RETRY_AUTO)
