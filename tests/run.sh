@@ -254,6 +254,7 @@ run walk        build/walk_test
 run reply       build/reply_test "$SHARED" tests/data
 run pcap        python3 tests/pcap_check.py build/sipdrain "$SHARED/pcap"
 run cli         bash tests/cli_test.sh
+run dist        bash tests/dist_test.sh
 run e2e-sipp    bash tests/e2e_sipp.sh
 run e2e-responder bash tests/e2e_responder.sh
 run e2e-carrier bash tests/e2e_carrier.sh
