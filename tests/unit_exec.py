@@ -96,7 +96,7 @@ def expand_exec(line, env):
     out = []
     for word in shlex.split(line):
         if word.startswith("$") and not word.startswith("${"):
-            out += env.get(word[1:], "").split()
+            out += shlex.split(env.get(word[1:], ""))   # systemd unquotes too
         elif word.startswith("${") and word.endswith("}"):
             out.append(env.get(word[2:-1], ""))
         else:
