@@ -2,7 +2,7 @@
 CLANG    ?= clang
 CC       ?= cc
 BPFTOOL  ?= bpftool
-PKGS     := libbpf libxdp libpcap libmicrohttpd
+PKGS     := libbpf libxdp libpcap libmicrohttpd libsystemd
 PREFIX   ?= /usr/local
 
 BUILD    := build
@@ -56,10 +56,10 @@ endif
 endif
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
-DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libelf-dev zlib1g-dev \
+DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libsystemd-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
-	python3 python3-prometheus-client python3-jsonschema pkg-config gcc make util-linux procps \
-	libclang-rt-14-dev scdoc man-db bash-completion python3-yaml
+	python3 python3-prometheus-client python3-jsonschema python3-seccomp systemd libcap2-bin \
+	pkg-config gcc make util-linux procps libclang-rt-14-dev scdoc man-db bash-completion python3-yaml
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -178,10 +178,10 @@ install: $(BIN) $(MAN)
 	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/sipdrain.8
 	install -D -m 0644 user/dist/sipdrain.bash $(DESTDIR)$(BASHCOMP_DIR)/sipdrain
 	install -d $(DESTDIR)$(SYSTEMD_DIR)
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' user/sipdrain.service > $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' user/dist/sipdrain.service > $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
 	@if [ ! -e $(DESTDIR)/etc/default/sipdrain ]; then \
-		install -D -m 0644 user/sipdrain.default $(DESTDIR)/etc/default/sipdrain; \
+		install -D -m 0644 user/dist/sipdrain.default $(DESTDIR)/etc/default/sipdrain; \
 	else echo "keeping $(DESTDIR)/etc/default/sipdrain"; fi
 
 clean:

@@ -265,6 +265,7 @@ run e2e-known-calls bash tests/e2e_known_calls.sh
 run e2e-lab     bash tests/e2e_lab.sh
 run e2e-pool    bash tests/e2e_pool.sh
 run e2e-faults  bash tests/e2e_faults.sh
+run systemd     bash tests/systemd_test.sh
 run fuzz        tests/fuzz/run.sh 20
 
 # ---- the guard's verdict --------------------------------------------

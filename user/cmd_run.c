@@ -26,6 +26,7 @@
 #include "agent.h"
 #include "http.h"
 #include "snapshot.h"
+#include "notify.h"
 
 struct run_opts {
 	bool detach_on_exit;
@@ -239,6 +240,7 @@ int cmd_run(int argc, char **argv)
 	signal(SIGCHLD, SIG_IGN);       /* the on-offline hook is never waited for */
 	pr_info("responder running (pid %d)\n", getpid());
 	sd_audit_start(&audit, r.cfg, meta_fd, cnt_fd, adopted);
+	notify_ready(&r);        /* systemd: attached, every queue bound */
 
 	for (;;) {
 		if (signals && !finishing) {
@@ -247,6 +249,8 @@ int cmd_run(int argc, char **argv)
 			/* the server's preStop drain may still run: a sidecar
 			 * that left now would let new calls in */
 			finishing = true;
+			notify_stopping("stopping once the drain is over (503s go on until offline); "
+					"a second signal exits at once");
 			if (r.cfg->deadline_ns) {
 				double left = ((double)r.cfg->deadline_ns - (double)sd_now_ns()) / 1e9;
 
@@ -281,6 +285,7 @@ int cmd_run(int argc, char **argv)
 			err = r.error;
 			break;
 		}
+		notify_tick(&r, finishing, pins_lost);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (addrs_fd >= 0 && !pins_lost &&
 		    (now.tv_sec - last_addrs.tv_sec) >= (last_addrs.tv_sec ? ADDRS_RESYNC_S : 0)) {
@@ -319,6 +324,7 @@ int cmd_run(int argc, char **argv)
 			last_agent = now;
 		}
 	}
+	notify_stopping("stopping: the responder unbinds");
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
 	sd_responder_stop(&r);
 	sd_config_read(r.cfg, &last_cfg);
