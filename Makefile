@@ -177,6 +177,8 @@ install: $(BIN) $(MAN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/sipdrain
 	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/sipdrain.8
 	install -D -m 0644 user/dist/sipdrain.bash $(DESTDIR)$(BASHCOMP_DIR)/sipdrain
+	install -d $(DESTDIR)$(PREFIX)/share/sipdrain/schema
+	install -m 0644 user/dist/schema/*.schema.json $(DESTDIR)$(PREFIX)/share/sipdrain/schema/
 	install -d $(DESTDIR)$(SYSTEMD_DIR)
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|' user/dist/sipdrain.service > $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
