@@ -28,6 +28,7 @@
 #include "agent.h"
 #include "http.h"
 #include "snapshot.h"
+#include "notify.h"
 
 struct run_opts {
 	bool detach_on_exit;
@@ -264,6 +265,7 @@ int cmd_run(int argc, char **argv)
 	signal(SIGCHLD, SIG_IGN);       /* the on-offline hook is never waited for */
 	pr_info("responder running (pid %d)\n", getpid());
 	sd_audit_start(&audit, r.cfg, meta_fd, cnt_fd, adopted);
+	notify_ready(&r);        /* systemd: attached, every queue bound */
 	/* a run stopped while the deadline's BYEs went on: they go on here
 	 * (the calls answered meanwhile have left the table) */
 	if (r.cfg->state == SD_OFFLINE && (r.cfg->flags & SD_CF_BYE_PENDING) && byes)
@@ -276,6 +278,8 @@ int cmd_run(int argc, char **argv)
 			/* the server's preStop drain may still run: a sidecar
 			 * that left now would let new calls in */
 			finishing = true;
+			notify_stopping("stopping once the drain is over (503s go on until offline); "
+					"a second signal exits at once");
 			if (r.cfg->deadline_ns) {
 				double left = ((double)r.cfg->deadline_ns - (double)sd_now_ns()) / 1e9;
 
@@ -310,6 +314,7 @@ int cmd_run(int argc, char **argv)
 			err = r.error;
 			break;
 		}
+		notify_tick(&r, finishing, pins_lost);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (addrs_fd >= 0 && !pins_lost &&
 		    (now.tv_sec - last_addrs.tv_sec) >= (last_addrs.tv_sec ? ADDRS_RESYNC_S : 0)) {
@@ -358,6 +363,7 @@ int cmd_run(int argc, char **argv)
 		if (!pins_lost)
 			sd_byes_tick(byes);
 	}
+	notify_stopping("stopping: the responder unbinds");
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
 	sd_details_stop(details);
 	sd_agent_sends_byes = false;
