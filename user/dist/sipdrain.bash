@@ -20,7 +20,7 @@ _sipdrain_opts_run="$_sipdrain_opts_attach --detach-on-exit -k --keep-on-exit -R
 _sipdrain_opts_detach="-h --help"
 _sipdrain_opts_drain="-D= --deadline= -r= --retry-after= --retry-jitter= -a= --allow=
 	-w --wait -x= --exec-on-offline= -n --no-early-offline -W= --min-watch=
-	--again --json -h --help"
+	--at-deadline= --again --json -h --help"
 _sipdrain_opts_resume="--json -h --help"
 _sipdrain_opts_status="-j --json --watch -h --help"
 _sipdrain_opts_classify="-s= --state= -p= --port= -a= --allow= -P --pcap -h --help"
@@ -35,7 +35,8 @@ _sipdrain_values()
 	-s | --state)            echo "serving draining offline" ;;
 	-r | --retry-after)      echo "auto 60 300" ;;
 	--retry-jitter)          echo "0 30 60" ;;
-	-D | --deadline)         echo "30s 2m 5m 10m 30m 1h" ;;
+	-D | --deadline)         echo "30s 2m 5m 10m 30m 1h off" ;;
+	--at-deadline)           echo "bye refuse" ;;
 	-W | --min-watch)        echo "0 off 30m 2h" ;;
 	-I | --dialog-idle)      echo "30m 2h" ;;
 	--peer-window)           echo "0 off 1h 24h" ;;
