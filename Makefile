@@ -2,7 +2,7 @@
 CLANG    ?= clang
 CC       ?= cc
 BPFTOOL  ?= bpftool
-PKGS     := libbpf libxdp libpcap libmicrohttpd
+PKGS     := libbpf libxdp libpcap libmicrohttpd libsystemd
 PREFIX   ?= /usr/local
 
 BUILD    := build
@@ -57,10 +57,10 @@ endif
 endif
 
 # Debian 12 packages; installed only when missing (idempotent, quiet).
-DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libelf-dev zlib1g-dev \
+DEB_PKGS := kamailio clang llvm libbpf-dev libxdp-dev libpcap-dev libmicrohttpd-dev libsystemd-dev libelf-dev zlib1g-dev \
 	libc6-dev linux-libc-dev bpftool xdp-tools sip-tester iproute2 ethtool \
-	python3 python3-prometheus-client python3-jsonschema pkg-config gcc make util-linux procps \
-	libclang-rt-14-dev
+	python3 python3-prometheus-client python3-jsonschema python3-seccomp systemd libcap2-bin \
+	pkg-config gcc make util-linux procps libclang-rt-14-dev scdoc man-db bash-completion python3-yaml
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
@@ -159,16 +159,36 @@ bench: deps
 		$(BUILD)/sipdrain_scan2k.bpf.o $(BUILD)/sipdrain_nocap.bpf.o
 	tests/bench/bench.sh
 
-# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit
-# and (if absent) its environment file.
+# The man page, sipdrain(8), from its scdoc source; built by `make` too
+# (compile depends on it), checked by tests/dist_test.sh.
+MAN      := $(BUILD)/sipdrain.8
+SCDOC    ?= scdoc
+.PHONY: man
+man: $(MAN)
+compile: $(MAN)
+$(MAN): user/dist/sipdrain.8.scd | $(BUILD)
+	$(SCDOC) < $< > $@.tmp && mv $@.tmp $@
+ifeq ($(filter-out all man,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v $(SCDOC) 2>/dev/null),)
+$(error cannot build the man page, missing: scdoc (as root: make deps))
+endif
+endif
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page,
+# the bash completion, the systemd unit and (if absent) its environment file.
 SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
-install: $(BIN)
+BASHCOMP_DIR ?= $(PREFIX)/share/bash-completion/completions
+install: $(BIN) $(MAN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/sipdrain
+	install -D -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man8/sipdrain.8
+	install -D -m 0644 user/dist/sipdrain.bash $(DESTDIR)$(BASHCOMP_DIR)/sipdrain
+	install -d $(DESTDIR)$(PREFIX)/share/sipdrain/schema
+	install -m 0644 user/dist/schema/*.schema.json $(DESTDIR)$(PREFIX)/share/sipdrain/schema/
 	install -d $(DESTDIR)$(SYSTEMD_DIR)
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|' user/sipdrain.service > $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|' user/dist/sipdrain.service > $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
 	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/sipdrain.service
 	@if [ ! -e $(DESTDIR)/etc/default/sipdrain ]; then \
-		install -D -m 0644 user/sipdrain.default $(DESTDIR)/etc/default/sipdrain; \
+		install -D -m 0644 user/dist/sipdrain.default $(DESTDIR)/etc/default/sipdrain; \
 	else echo "keeping $(DESTDIR)/etc/default/sipdrain"; fi
 
 clean:

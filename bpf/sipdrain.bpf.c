@@ -1126,6 +1126,10 @@ static __always_inline __u8 decide(struct sd_config *cfg, __u64 word, struct sd_
 
 	if (r->kind == SD_K_RESPONSE) {
 		if (state == SD_OFFLINE) {
+			/* answers to the BYEs `run` sends at the deadline go to
+			 * it (dropped when no socket), never to the server */
+			if ((r->flags & SD_F_CSEQ) && r->cseq_method == SD_M_BYE)
+				return SD_V_REDIRECT;
 			count(cnt, SD_C_responses_dropped);
 			return SD_V_DROP;
 		}
@@ -1157,9 +1161,11 @@ static __always_inline __u8 decide(struct sd_config *cfg, __u64 word, struct sd_
 }
 
 /* Redirect to the responder socket of this interface and RX queue;
- * XDP_PASS (counted) when there is none. */
+ * when there is none, `fallback` (counted): XDP_PASS for a request (the
+ * server answers it), XDP_DROP for a response (an answer to the gate's
+ * own BYE is nothing for the server). */
 static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
-				    struct sd_counters *cnt)
+				    struct sd_counters *cnt, int fallback)
 {
 	__u32 slot, key, q = ctx->rx_queue_index;
 
@@ -1171,10 +1177,10 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 	    bpf_xdp_get_buff_len(ctx) <= SD_XSK_MAX_PACKET) {
 		key = SD_XSK_KEY(slot, q);
 		if (bpf_map_lookup_elem(&SD_MAP_XSKS, &key))
-			return bpf_redirect_map(&SD_MAP_XSKS, key, XDP_PASS);
+			return bpf_redirect_map(&SD_MAP_XSKS, key, fallback);
 	}
-	count(cnt, SD_C_redirect_fallback);
-	return XDP_PASS;
+	count(cnt, fallback == XDP_PASS ? SD_C_redirect_fallback : SD_C_responses_dropped);
+	return fallback;
 }
 
 #ifndef SD_NO_CAPTURE
@@ -1390,7 +1396,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	}
 
 	r.verdict = decide(cfg, state_word(cfg), &r, cnt);
-	if (r.verdict == SD_V_REDIRECT) {
+	if (r.verdict == SD_V_REDIRECT && r.kind == SD_K_REQUEST) {
 		k = addr_check(ctx, &p);
 		if (k == ADDR_NOT_OURS) {
 			r.verdict = SD_V_PASS;  /* not for this server: as if no gate */
@@ -1423,7 +1429,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 		action = XDP_DROP;
 	} else if (r.verdict == SD_V_REDIRECT) {
 		cnt->verdict_redirect++;
-		action = redirect(ctx, cfg, cnt);
+		action = redirect(ctx, cfg, cnt, r.kind == SD_K_REQUEST ? XDP_PASS : XDP_DROP);
 	} else {
 		cnt->verdict_pass++;
 	}

@@ -172,6 +172,17 @@ struct sd_config {
 					 * long (0: no known peers, every source guarded) */
 	__u32 changed_by_pid;           /* the process of the last drain, resume or switch to */
 	__u32 changed_by_uid;           /* offline, and its user: run's audit log names them */
+	/* the BYEs at the deadline (SD_CF_BYE_PENDING while they go on):
+	 * calls sent a BYE, and how it went for them */
+	__u32 bye_calls;                /* calls still up at the deadline sent a BYE */
+	__u32 bye_answered;             /* ... every BYE answered 2xx */
+	__u32 bye_no_answer;            /* ... a BYE without final response in 64*T1 */
+	__u32 bye_otherwise;            /* ... a BYE answered with a final non-2xx */
+	__u32 not_ended_learned;        /* calls learned from in-dialog traffic: no details */
+	__u32 not_ended_early;          /* early dialogs (no 2xx yet) */
+	__u32 not_ended_no_details;     /* confirmed, but no usable details (not captured,
+					 * no Contact, malformed Record-Route, ...) */
+	__u32 bye_pad;
 };
 /* detach reads the interface list of a gate of any ABI at this offset */
 _Static_assert(__builtin_offsetof(struct sd_config, ifindex) == 36, "ifindex moved");
@@ -238,6 +249,8 @@ struct sd_guard_state {
 #define SD_CF_UNSEEN_CUT       0x8      /* offline at the deadline while early offline was
 					 * still held (min-watch, full table): calls the
 					 * gate could not see may have been cut */
+#define SD_CF_BYE_OFF          0x10     /* drain --at-deadline refuse: calls left up */
+#define SD_CF_BYE_PENDING      0x20     /* the deadline's BYEs go on (run): the hook waits */
 
 enum sd_offline_reason {
 	SD_OR_NONE = 0,
@@ -364,7 +377,10 @@ _Static_assert(SD_C_unparsed_malformed - SD_C_unparsed_truncated == SD_U_MALFORM
 	X(tx_ring_full,      "no room in the TX ring: dropped") \
 	X(details_kept,      "captured INVITEs and 2xx kept in the calls' details") \
 	X(details_full,      "captured messages the details table had no room for") \
-	X(details_too_big,   "captured messages whose lines a BYE needs pass SD_DETAILS_MSG_MAX: not kept")
+	X(details_too_big,   "captured messages whose lines a BYE needs pass SD_DETAILS_MSG_MAX: not kept") \
+	X(bye_sent,          "BYEs sent at a deadline, retransmissions included") \
+	X(bye_responses,     "responses to those BYEs: absorbed") \
+	X(bye_send_failed,   "BYE transmissions the interface refused")
 
 #define SD_COUNTER_FIELD_(name, help) __u64 name;
 struct sd_responder_counters { SD_RESPONDER_COUNTERS(SD_COUNTER_FIELD_) };

@@ -107,6 +107,10 @@ check "make install: binary, unit, environment file" test -x $WORK/root/usr/loca
 check "the unit runs the installed binary" grep -q '^ExecStart=/usr/local/sbin/sipdrain run \$SIPDRAIN_INTERFACES' \
 	$WORK/root/usr/local/lib/systemd/system/sipdrain.service
 check "the installed binary works" bash -c "$WORK/root/usr/local/sbin/sipdrain run --help | grep -q Usage"
+check "make install: the JSON Schemas of status, drain and resume" test -f \
+	$WORK/root/usr/local/share/sipdrain/schema/status.schema.json -a -f \
+	$WORK/root/usr/local/share/sipdrain/schema/drain.schema.json -a -f \
+	$WORK/root/usr/local/share/sipdrain/schema/resume.schema.json
 
 # not root: as nobody
 expect_error "status as non-root" "must run as root" setpriv --reuid=65534 --regid=65534 --clear-groups "$SD" status

@@ -256,6 +256,7 @@ run details     build/details_test
 run bye         build/bye_test
 run pcap        python3 tests/pcap_check.py build/sipdrain "$SHARED/pcap"
 run cli         bash tests/cli_test.sh
+run dist        bash tests/dist_test.sh
 run e2e-sipp    bash tests/e2e_sipp.sh
 run e2e-responder bash tests/e2e_responder.sh
 run e2e-carrier bash tests/e2e_carrier.sh
@@ -267,6 +268,7 @@ run e2e-bye     bash tests/e2e_bye.sh
 run e2e-lab     bash tests/e2e_lab.sh
 run e2e-pool    bash tests/e2e_pool.sh
 run e2e-faults  bash tests/e2e_faults.sh
+run systemd     bash tests/systemd_test.sh
 run fuzz        tests/fuzz/run.sh 20
 
 # ---- the guard's verdict --------------------------------------------

@@ -12,39 +12,46 @@
 
 extern char **environ;
 
-/* The hook runs detached, with the outcome in its environment.  `run`
- * has threads: the environment is built before fork, the child only
- * calls async-signal-safe functions (setsid, execve). */
-static void run_hook(const struct sd_config *c)
+bool sd_agent_sends_byes;
+
+/* The outcome in the hook's environment: NAME=value, built before fork
+ * (`run` has threads: the child only calls async-signal-safe functions,
+ * setsid and execve). */
+#define HOOK_VARS 8
+
+void sd_agent_run_hook(const struct sd_config *c)
 {
-	char reason[64], cut[48], unseen[48], cmd[sizeof(c->on_offline) + 1];
+	char vars[HOOK_VARS][64], cmd[sizeof(c->on_offline) + 1];
 	char *argv[] = { "sh", "-c", cmd, NULL };
 	char **envp;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	pid_t pid;
 
-	snprintf(reason, sizeof(reason), "SIPDRAIN_REASON=%s",
+	snprintf(vars[k++], 64, "SIPDRAIN_REASON=%s",
 		 c->offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call");
-	snprintf(cut, sizeof(cut), "SIPDRAIN_CALLS_CUT=%u", c->calls_cut);
-	snprintf(unseen, sizeof(unseen), "SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT=%s",
+	snprintf(vars[k++], 64, "SIPDRAIN_CALLS_CUT=%u", c->calls_cut);
+	snprintf(vars[k++], 64, "SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT=%s",
 		 c->flags & SD_CF_UNSEEN_CUT ? "1" : "0");
+	snprintf(vars[k++], 64, "SIPDRAIN_CALLS_BYE=%u", c->bye_calls);
+	snprintf(vars[k++], 64, "SIPDRAIN_BYE_ANSWERED=%u", c->bye_answered);
+	snprintf(vars[k++], 64, "SIPDRAIN_BYE_NO_ANSWER=%u", c->bye_no_answer);
+	snprintf(vars[k++], 64, "SIPDRAIN_BYE_ANSWERED_OTHERWISE=%u", c->bye_otherwise);
+	snprintf(vars[k++], 64, "SIPDRAIN_CALLS_NOT_ENDED=%u",
+		 c->not_ended_learned + c->not_ended_early + c->not_ended_no_details);
 	snprintf(cmd, sizeof(cmd), "%.*s", (int)sizeof(c->on_offline), c->on_offline);
 	while (environ && environ[n])
 		n++;
-	envp = calloc(n + 4, sizeof(*envp));
+	envp = calloc(n + HOOK_VARS + 1, sizeof(*envp));
 	if (!envp) {
 		pr_warn("cannot run the on-offline hook: %s\n", strerror(ENOMEM));
 		return;
 	}
 	n = 0;
 	for (size_t i = 0; environ && environ[i]; i++)
-		if (strncmp(environ[i], "SIPDRAIN_REASON=", 16) &&
-		    strncmp(environ[i], "SIPDRAIN_CALLS_CUT=", 19) &&
-		    strncmp(environ[i], "SIPDRAIN_UNSEEN_CALLS_MAY_BE_CUT=", 33))
+		if (strncmp(environ[i], "SIPDRAIN_", 9))    /* ours are set below */
 			envp[n++] = environ[i];
-	envp[n++] = reason;
-	envp[n++] = cut;
-	envp[n++] = unseen;
+	for (size_t i = 0; i < HOOK_VARS; i++)
+		envp[n++] = vars[i];
 	pid = fork();
 	if (pid < 0)
 		pr_warn("cannot run the on-offline hook: %s\n", strerror(errno));
@@ -97,14 +104,22 @@ int sd_agent_tick(struct sd_snapshot *out)
 	if (now_cfg.state != SD_DRAINING || now_cfg.deadline_ns != s.cfg.deadline_ns ||
 	    now_cfg.drain_started_ns != s.cfg.drain_started_ns)
 		return sd_config_end(fd, lock, NULL);
-	hook = now_cfg.on_offline[0] && !(now_cfg.flags & SD_CF_HOOK_DONE);
 	now_cfg.state = SD_OFFLINE;
 	now_cfg.offline_ns = sd_now_ns();
 	now_cfg.offline_reason = left > 0 ? SD_OR_LAST_CALL : SD_OR_DEADLINE;
 	now_cfg.calls_cut = left > 0 ? 0 : s.dlg.live;
 	if (left <= 0 && sd_early_offline_wait_ns(&s, &why))
 		now_cfg.flags |= SD_CF_UNSEEN_CUT;
-	if (now_cfg.on_offline[0])
+	/* calls cut: `run` ends them with BYE, and the hook waits for the
+	 * outcome (drain --wait without a run cannot send them) */
+	now_cfg.bye_calls = now_cfg.bye_answered = now_cfg.bye_no_answer = 0;
+	now_cfg.bye_otherwise = now_cfg.not_ended_learned = 0;
+	now_cfg.not_ended_early = now_cfg.not_ended_no_details = 0;
+	if (left <= 0 && now_cfg.calls_cut && sd_agent_sends_byes &&
+	    !(now_cfg.flags & SD_CF_BYE_OFF))
+		now_cfg.flags |= SD_CF_BYE_PENDING;
+	hook = now_cfg.on_offline[0] && !(now_cfg.flags & (SD_CF_HOOK_DONE | SD_CF_BYE_PENDING));
+	if (hook)
 		now_cfg.flags |= SD_CF_HOOK_DONE;
 	sd_config_stamp(&now_cfg);
 	err = sd_config_end(fd, lock, &now_cfg);
@@ -122,6 +137,6 @@ int sd_agent_tick(struct sd_snapshot *out)
 	}
 	/* once per drain: the flag went in with the switch, under the lock */
 	if (hook)
-		run_hook(&now_cfg);
+		sd_agent_run_hook(&now_cfg);
 	return 1;
 }

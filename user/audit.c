@@ -85,7 +85,7 @@ static bool drain_differs(const struct sd_config *a, const struct sd_config *b)
 	return a->state != b->state || a->drain_started_ns != b->drain_started_ns ||
 	       a->deadline_ns != b->deadline_ns || a->retry_after != b->retry_after ||
 	       a->retry_jitter != b->retry_jitter || a->allow_mask != b->allow_mask ||
-	       ((a->flags ^ b->flags) & (SD_CF_NO_EARLY_OFFLINE | SD_CF_RETRY_AUTO)) ||
+	       ((a->flags ^ b->flags) & (SD_CF_NO_EARLY_OFFLINE | SD_CF_RETRY_AUTO | SD_CF_BYE_OFF)) ||
 	       a->min_watch_ns != b->min_watch_ns || strcmp(a->on_offline, b->on_offline);
 }
 

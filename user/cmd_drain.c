@@ -34,8 +34,9 @@ struct drain_opts {
 	__u64 min_watch_ns;
 	bool again;
 	bool json;
+	__u32 refuse_at_deadline;       /* --at-deadline refuse */
 	/* what was named: a drain of a draining node changes only that */
-	bool deadline_set, retry_set, jitter_set, allow_set, hook_set;
+	bool deadline_set, retry_set, jitter_set, allow_set, hook_set, at_deadline_set;
 };
 
 /* --retry-jitter is long only: -j is status's --json. */
@@ -79,6 +80,12 @@ static const struct sd_opt drain_options[] = {
 	  .help = "early offline only once the gate has watched the server this long "
 		  "(a call older than the gate that sends nothing is invisible); changes "
 		  "the gate's setting (default 2h; 0: off)" },
+	{ .name = "at-deadline", .type = SD_OPT_ENUM, .arg = "bye|refuse",
+	  SD_OPT_FIELD(struct drain_opts, refuse_at_deadline),
+	  SD_OPT_SEEN(struct drain_opts, at_deadline_set),
+	  .words = (const struct sd_opt_word[]){ { "bye", 0 }, { "refuse", 1 }, { 0 } },
+	  .help = "calls still up at the deadline: bye (default) ends each with a BYE to its "
+		  "parties, as the other side would; refuse leaves them up (everything gets 503)" },
 	{ .name = "again", .type = SD_OPT_FLAG, SD_OPT_FIELD(struct drain_opts, again),
 	  .help = "start a new drain on an OFFLINE node (otherwise refused)" },
 	{ .name = "json", .type = SD_OPT_FLAG, SD_OPT_FIELD(struct drain_opts, json),
@@ -228,15 +235,26 @@ static int wait_offline(bool json)
 		}
 		usleep(200000);
 	}
+	/* the calls cut are being ended with BYE (run, at most 64*T1 and
+	 * the sending): the outcome when it is known */
+	while ((s.cfg.flags & SD_CF_BYE_PENDING) && s.cfg.state == SD_OFFLINE && s.responder_alive) {
+		if (tty)
+			fprintf(stderr, "\r\033[Koffline: ending the calls cut with BYE...");
+		usleep(200000);
+		if (sd_snapshot_take(&s, false))
+			return SD_EXIT_ERR;
+	}
 	if (tty)
 		fputc('\n', stderr);
 	cut = s.cfg.offline_reason == SD_OR_DEADLINE && (s.cfg.calls_cut || (s.cfg.flags & SD_CF_UNSEEN_CUT));
 	if (json) {
 		printf("{\"command\":\"drain\",\"result\":\"offline\",\"offline_reason\":\"%s\","
-		       "\"calls_cut\":%u,\"unseen_calls_may_be_cut\":%s,\"drain_seconds\":%.3f}\n",
+		       "\"calls_cut\":%u,\"unseen_calls_may_be_cut\":%s,\"drain_seconds\":%.3f,\"bye\":",
 		       s.cfg.offline_reason == SD_OR_DEADLINE ? "deadline" : "last_call",
 		       s.cfg.calls_cut, s.cfg.flags & SD_CF_UNSEEN_CUT ? "true" : "false",
 		       (s.cfg.offline_ns - s.cfg.drain_started_ns) / 1e9);
+		sd_bye_json(stdout, &s.cfg);
+		printf("}\n");
 	} else if (s.cfg.offline_reason == SD_OR_DEADLINE && s.cfg.calls_cut) {
 		printf("offline: the deadline cut %u call%s%s\n", s.cfg.calls_cut,
 		       s.cfg.calls_cut == 1 ? "" : "s", s.cfg.flags & SD_CF_UNSEEN_CUT ?
@@ -250,6 +268,13 @@ static int wait_offline(bool json)
 		printf("offline: no call was left (%s, %.1f s after the drain began)\n",
 		       s.cfg.offline_reason == SD_OR_DEADLINE ? "deadline" : "last call ended",
 		       (s.cfg.offline_ns - s.cfg.drain_started_ns) / 1e9);
+	}
+	if (!json && s.cfg.offline_reason == SD_OR_DEADLINE && s.cfg.calls_cut &&
+	    !(s.cfg.flags & SD_CF_BYE_OFF)) {
+		char line[256];
+
+		sd_bye_summary(&s.cfg, line, sizeof(line));
+		printf("%s\n", line);
 	}
 	return cut ? 3 : SD_EXIT_OK;
 }
@@ -286,7 +311,8 @@ static void json_view(const struct sd_drain_view *v)
 			printf("%s\"%s\"", sep, sd_method_names[m]);
 			sep = ",";
 		}
-	printf("],\"early_offline\":%s,\"on_offline\":", v->early ? "true" : "false");
+	printf("],\"early_offline\":%s,\"at_deadline\":\"%s\",\"on_offline\":",
+	       v->early ? "true" : "false", v->bye ? "bye" : "refuse");
 	sd_json_str(stdout, v->hook, sizeof(((struct sd_config *)0)->on_offline));
 	printf(",\"min_watch_seconds\":%.0f}", v->min_watch);
 }
@@ -384,6 +410,8 @@ int cmd_drain(int argc, char **argv)
 	}
 	if (d.min_watch_set)
 		cfg.min_watch_ns = d.min_watch_ns;
+	if (d.at_deadline_set)
+		cfg.flags = (cfg.flags & ~SD_CF_BYE_OFF) | (d.refuse_at_deadline ? SD_CF_BYE_OFF : 0);
 	if (!cfg.deadline_ns && ((cfg.flags & (SD_CF_RETRY_AUTO | SD_CF_NO_EARLY_OFFLINE)) ||
 				 cfg.on_offline[0] || d.wait)) {
 		sd_config_end(fd, lock_fd, NULL);
@@ -394,7 +422,7 @@ int cmd_drain(int argc, char **argv)
 	cfg.offline_ns = 0;
 	cfg.offline_reason = SD_OR_NONE;
 	cfg.calls_cut = 0;
-	cfg.flags &= ~SD_CF_UNSEEN_CUT;
+	cfg.flags &= ~(SD_CF_UNSEEN_CUT | SD_CF_BYE_PENDING);
 	sd_drain_view(&prev, now, &before);
 	sd_drain_view(&cfg, now, &after);
 	nchanges = sd_drain_changes(&before, &after, what, sizeof(what), names);

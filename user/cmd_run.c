@@ -18,6 +18,7 @@
 
 #include "attach.h"
 #include "audit.h"
+#include "byes.h"
 #include "details.h"
 #include "cli.h"
 #include "gate.h"
@@ -27,6 +28,7 @@
 #include "agent.h"
 #include "http.h"
 #include "snapshot.h"
+#include "notify.h"
 
 struct run_opts {
 	bool detach_on_exit;
@@ -163,6 +165,12 @@ static void sync_addrs(int fd)
 	last = n;
 }
 
+/* A stop waits for this: a drain on, or the BYEs at its deadline. */
+static bool drain_on(const volatile struct sd_config *c)
+{
+	return c->state == SD_DRAINING || (c->state == SD_OFFLINE && (c->flags & SD_CF_BYE_PENDING));
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct sd_attach_opts o = { .mode = XDP_MODE_UNSPEC };
@@ -179,6 +187,7 @@ int cmd_run(int argc, char **argv)
 	 * are never read through these */
 	int calls_fd = -1, meta_fd = -1, cnt_fd = -1, att_fd = -1, details_fd = -1;
 	struct sd_details_reader *details = NULL;
+	struct sd_byes *byes = NULL;
 	struct sd_http *http = NULL;
 	struct timespec last_agent = { 0 };
 	struct sd_config last_cfg;
@@ -228,10 +237,18 @@ int cmd_run(int argc, char **argv)
 		sync_addrs(addrs_fd);
 	err = sd_responder_open(&r, ro.reason, ro.server);
 	r.coalesce_us = ro.coalesce_us;
-	if (!err)
+	if (!err) {
+		/* the BYEs at the deadline: their answers come through the
+		 * data path thread */
+		byes = sd_byes_new(&r.st->c);
+		r.bye_response = byes ? sd_byes_response : NULL;
+		r.bye_ctx = byes;
+		sd_agent_sends_byes = byes != NULL;
 		err = sd_responder_start(&r);
+	}
 	if (err) {
 		sd_responder_close(&r);
+		sd_byes_free(byes);
 		sd_http_stop(http);
 		if (!adopted)
 			sd_detach(NULL, 0);
@@ -248,14 +265,21 @@ int cmd_run(int argc, char **argv)
 	signal(SIGCHLD, SIG_IGN);       /* the on-offline hook is never waited for */
 	pr_info("responder running (pid %d)\n", getpid());
 	sd_audit_start(&audit, r.cfg, meta_fd, cnt_fd, adopted);
+	notify_ready(&r);        /* systemd: attached, every queue bound */
+	/* a run stopped while the deadline's BYEs went on: they go on here
+	 * (the calls answered meanwhile have left the table) */
+	if (r.cfg->state == SD_OFFLINE && (r.cfg->flags & SD_CF_BYE_PENDING) && byes)
+		sd_byes_start(byes);
 
 	for (;;) {
 		if (signals && !finishing) {
-			if (signals > 1 || pins_lost || r.cfg->state != SD_DRAINING)
+			if (signals > 1 || pins_lost || !drain_on(r.cfg))
 				break;
 			/* the server's preStop drain may still run: a sidecar
 			 * that left now would let new calls in */
 			finishing = true;
+			notify_stopping("stopping once the drain is over (503s go on until offline); "
+					"a second signal exits at once");
 			if (r.cfg->deadline_ns) {
 				double left = ((double)r.cfg->deadline_ns - (double)sd_now_ns()) / 1e9;
 
@@ -267,7 +291,7 @@ int cmd_run(int argc, char **argv)
 					"until 'sipdrain resume' or offline; a second signal exits at once\n");
 			}
 		}
-		if (finishing && (signals > 1 || pins_lost || r.cfg->state != SD_DRAINING)) {
+		if (finishing && (signals > 1 || pins_lost || !drain_on(r.cfg))) {
 			if (signals > 1)
 				pr_info("second signal: exiting now, the drain goes on without a responder\n");
 			else if (pins_lost)
@@ -290,6 +314,7 @@ int cmd_run(int argc, char **argv)
 			err = r.error;
 			break;
 		}
+		notify_tick(&r, finishing, pins_lost);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (addrs_fd >= 0 && !pins_lost &&
 		    (now.tv_sec - last_addrs.tv_sec) >= (last_addrs.tv_sec ? ADDRS_RESYNC_S : 0)) {
@@ -327,16 +352,25 @@ int cmd_run(int argc, char **argv)
 		    (now.tv_nsec - last_agent.tv_nsec) / 1000000 >= 250) {
 			/* its switch to offline, logged by the agent: the
 			 * audit takes it in before any later change */
-			if (sd_agent_tick(NULL) > 0)
+			if (sd_agent_tick(NULL) > 0) {
 				sd_audit_tick(&audit, r.cfg);
+				if (r.cfg->flags & SD_CF_BYE_PENDING)
+					sd_byes_start(byes);
+			}
 			last_agent = now;
 		}
+		/* the deadline's BYEs: retransmissions, the end */
+		if (!pins_lost)
+			sd_byes_tick(byes);
 	}
+	notify_stopping("stopping: the responder unbinds");
 	pr_info("responder stopping: %llu replies sent\n", (unsigned long long)r.st->c.replies);
 	sd_details_stop(details);
+	sd_agent_sends_byes = false;
 	sd_responder_stop(&r);
 	sd_config_read(r.cfg, &last_cfg);
 	sd_responder_close(&r);
+	sd_byes_free(byes);             /* the data path is stopped: nobody calls it */
 	if (addrs_fd >= 0)
 		close(addrs_fd);
 	if (nl_fd >= 0)

@@ -10,6 +10,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "gate.h"
+#include "drain_view.h"
 #include "json.h"
 #include "log.h"
 #include "snapshot.h"
@@ -105,6 +106,8 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 		       cfg->flags & SD_CF_RETRY_AUTO ? "auto" : "fixed", now_s, cfg->retry_jitter);
 	}
 	sd_json_str(stdout, cfg->on_offline, sizeof(cfg->on_offline));
+	printf(",\"at_deadline\":\"%s\",\"bye\":", cfg->flags & SD_CF_BYE_OFF ? "refuse" : "bye");
+	sd_bye_json(stdout, cfg);
 	printf(",\"allow\":[");
 	for (int m = 1; m < SD_M_MAX; m++)
 		if ((cfg->allow_mask | SD_ALLOW_ALWAYS) & (1U << m)) {
@@ -200,6 +203,18 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 		printf(")");
 	}
 	printf("\n");
+	if (cfg->state == SD_OFFLINE && cfg->offline_reason == SD_OR_DEADLINE && cfg->calls_cut &&
+	    !(cfg->flags & SD_CF_BYE_OFF)) {
+		char line[256];
+
+		if (cfg->flags & SD_CF_BYE_PENDING) {
+			printf("deadline     ending %u call%s with BYE...\n", cfg->bye_calls,
+			       cfg->bye_calls == 1 ? "" : "s");
+		} else {
+			sd_bye_summary(cfg, line, sizeof(line));
+			printf("deadline     %s\n", line);
+		}
+	}
 	if (cfg->state != SD_SERVING) {
 		printf("503s         Retry-After ");
 		if (cfg->flags & SD_CF_RETRY_AUTO)

@@ -16,6 +16,7 @@ void sd_drain_view(const struct sd_config *cfg, __u64 now, struct sd_drain_view 
 	v->retry_jitter = cfg->retry_jitter;
 	v->allow = cfg->allow_mask;
 	v->early = !(cfg->flags & SD_CF_NO_EARLY_OFFLINE);
+	v->bye = !(cfg->flags & SD_CF_BYE_OFF);
 	v->hook = cfg->on_offline;
 	v->min_watch = cfg->min_watch_ns / 1e9;
 }
@@ -78,6 +79,9 @@ int sd_drain_changes(const struct sd_drain_view *a, const struct sd_drain_view *
 	if (a->early != b->early)
 		CHANGE("early_offline", "early offline now %s (was %s)", b->early ? "on" : "off",
 		       a->early ? "on" : "off");
+	if (a->bye != b->bye)
+		CHANGE("at_deadline", "at the deadline now %s (was %s)", b->bye ? "bye" : "refuse",
+		       a->bye ? "bye" : "refuse");
 	if (strcmp(a->hook, b->hook))
 		CHANGE("on_offline", "on-offline command now %s%s%s (was %s%s%s)",
 		       *b->hook ? "'" : "", *b->hook ? b->hook : "none", *b->hook ? "'" : "",
@@ -95,12 +99,35 @@ void sd_drain_describe(const struct sd_drain_view *v, char *buf, size_t n)
 	methods_text(v->allow, allow, sizeof(allow));
 	snprintf(retry, sizeof(retry), v->retry_auto ? "auto" : "%u", v->retry_after);
 	if (v->deadline_left >= 0)
-		snprintf(buf, n, "deadline in %.0f s, early offline %s, Retry-After %s, jitter %u s, "
-			 "allowed methods %s, min-watch %.0f s, on-offline command %s%s%s",
-			 v->deadline_left, v->early ? "on" : "off", retry, v->retry_jitter, allow,
+		snprintf(buf, n, "deadline in %.0f s (then %s), early offline %s, Retry-After %s, "
+			 "jitter %u s, allowed methods %s, min-watch %.0f s, on-offline command %s%s%s",
+			 v->deadline_left, v->bye ? "BYE to calls still up" : "calls left up",
+			 v->early ? "on" : "off", retry, v->retry_jitter, allow,
 			 v->min_watch, *v->hook ? "'" : "", *v->hook ? v->hook : "none",
 			 *v->hook ? "'" : "");
 	else
 		snprintf(buf, n, "no deadline, Retry-After %s, jitter %u s, allowed methods %s",
 			 retry, v->retry_jitter, allow);
+}
+
+void sd_bye_summary(const struct sd_config *c, char *buf, size_t n)
+{
+	int k = snprintf(buf, n, "ended %u call%s with BYE (%u answered 200, %u no answer", c->bye_calls,
+			 c->bye_calls == 1 ? "" : "s", c->bye_answered, c->bye_no_answer);
+
+	if (c->bye_otherwise && k > 0 && (size_t)k < n)
+		k += snprintf(buf + k, n - k, ", %u answered otherwise", c->bye_otherwise);
+	if (k > 0 && (size_t)k < n)
+		snprintf(buf + k, n - k, "), %u could not be ended (%u learned, %u early, %u without "
+			 "details)", c->not_ended_learned + c->not_ended_early + c->not_ended_no_details,
+			 c->not_ended_learned, c->not_ended_early, c->not_ended_no_details);
+}
+
+void sd_bye_json(FILE *f, const struct sd_config *c)
+{
+	fprintf(f, "{\"pending\":%s,\"calls\":%u,\"answered\":%u,\"no_answer\":%u,"
+		"\"answered_otherwise\":%u,\"not_ended\":{\"learned\":%u,\"early\":%u,"
+		"\"no_details\":%u}}", c->flags & SD_CF_BYE_PENDING ? "true" : "false", c->bye_calls,
+		c->bye_answered, c->bye_no_answer, c->bye_otherwise, c->not_ended_learned,
+		c->not_ended_early, c->not_ended_no_details);
 }

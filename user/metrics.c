@@ -82,6 +82,23 @@ size_t sd_metrics_render(char *p, size_t cap)
 	out(&b, "sipdrain_drain_seconds_left %.3f\n", s.cfg.state == SD_DRAINING && left > 0 ? left : 0.0);
 	head(&b, "sipdrain_calls_cut", "gauge", "Calls still up when the last deadline struck");
 	out(&b, "sipdrain_calls_cut %u\n", s.cfg.calls_cut);
+	/* the BYEs at the last deadline */
+	head(&b, "sipdrain_at_deadline_bye", "gauge",
+	     "1 when calls still up at the deadline are ended with BYE (drain --at-deadline bye)");
+	out(&b, "sipdrain_at_deadline_bye %d\n", !(s.cfg.flags & SD_CF_BYE_OFF));
+	head(&b, "sipdrain_deadline_bye_pending", "gauge", "1 while the deadline's BYEs go on");
+	out(&b, "sipdrain_deadline_bye_pending %d\n", !!(s.cfg.flags & SD_CF_BYE_PENDING));
+	head(&b, "sipdrain_deadline_bye_calls", "gauge",
+	     "Calls the last deadline ended with BYE, by how their BYEs were answered");
+	out(&b, "sipdrain_deadline_bye_calls{outcome=\"answered\"} %u\n", s.cfg.bye_answered);
+	out(&b, "sipdrain_deadline_bye_calls{outcome=\"no_answer\"} %u\n", s.cfg.bye_no_answer);
+	out(&b, "sipdrain_deadline_bye_calls{outcome=\"answered_otherwise\"} %u\n", s.cfg.bye_otherwise);
+	head(&b, "sipdrain_deadline_calls_not_ended", "gauge",
+	     "Calls up at the last deadline that could not be ended with BYE, by why");
+	out(&b, "sipdrain_deadline_calls_not_ended{reason=\"learned\"} %u\n", s.cfg.not_ended_learned);
+	out(&b, "sipdrain_deadline_calls_not_ended{reason=\"early\"} %u\n", s.cfg.not_ended_early);
+	out(&b, "sipdrain_deadline_calls_not_ended{reason=\"no_details\"} %u\n",
+	    s.cfg.not_ended_no_details);
 
 	head(&b, "sipdrain_dialogs", "gauge", "Dialogs by state (learned: calls whose INVITE the gate "
 	     "did not see; learning: in-dialog traffic from outside not yet answered; ended: not yet removed)");

@@ -295,6 +295,11 @@ static size_t answer(struct sd_responder_ctx *r, __u8 *pkt, size_t len, size_t c
 	/* read once as the gate reads it; the builder walks the header
 	 * lines it copies */
 	sd_parse(pkt + req.payload_off, req.payload_len, &cls);
+	/* the answer to a BYE the gate sent at the deadline: absorbed */
+	if (cls.kind == SD_K_RESPONSE && (cls.flags & SD_F_CSEQ) && cls.cseq_method == SD_M_BYE &&
+	    r->bye_response && r->bye_response(r->bye_ctx, (const char *)pkt + req.payload_off,
+						 req.payload_len, cls.status))
+		return 0;
 	rc = sd_build_503_cls((const char *)pkt + req.payload_off, req.payload_len, &cls, &src,
 			      &r->opts, reply, sizeof(reply), &rlen, &dst, &method);
 	if (sd_reply_outcome_passes(rc)) {

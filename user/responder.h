@@ -22,6 +22,10 @@ struct sd_responder_ctx {
 	bool zerocopy_any;
 	bool busy;                      /* another responder owns the state */
 	unsigned coalesce_us;           /* wait after a small batch (0: never) */
+	/* responses to BYEs (the gate's at a deadline): handed here, never
+	 * answered; true when it was one of them */
+	bool (*bye_response)(void *ctx, const char *msg, size_t len, unsigned status);
+	void *bye_ctx;
 	/* the data path's own thread (sd_responder_start) */
 	pthread_t thread;
 	bool running;
