@@ -15,7 +15,8 @@
 #  - run restarted between the calls' setup and the deadline: the BYEs
 #    still go out (the details are pinned);
 #  - --at-deadline refuse: no BYE, the calls are left up, as before;
-#  - a 2xx without Contact: not ended (no details), no BYE sent.
+#  - bad input: an INVITE or a 2xx without Contact: not ended (no
+#    details), no BYE sent.
 . "$(dirname "$0")/lab/lab.sh"
 need sipp kamailio bpftool
 
@@ -69,6 +70,10 @@ wait_rc() {
 }
 # the figures drain --wait and run's log print
 bye_line() { echo "ended $1 calls\? with BYE ($2 answered 200, $3 no answer), $4 could not be ended ($5 learned, $6 early, $7 without details)"; }
+
+# BYE_CASES="proxy uas noanswer restart refuse bad": only those cases
+# (all by default)
+want() { [ -z "${BYE_CASES:-}" ] || [[ " $BYE_CASES " == *" $1 "* ]]; }
 
 N=4
 AWAIT=$(scenario uac_await_bye.xml BYE_WAIT_MS=30000)
@@ -129,8 +134,10 @@ proxy_case() {
 		test "$(jget $NS_S $PIN '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"], d["bye"]["answered_otherwise"], d["bye"]["pending"])')" = "($N, $N, 0, 0, False)"
 	check "status: bye.not_ended all 0 ($(jget $NS_S $PIN 'd["bye"]["not_ended"]'))" \
 		test "$(jget $NS_S $PIN 'sorted(d["bye"]["not_ended"].items())')" = "[('early', 0), ('learned', 0), ('no_details', 0)]"
-	check "responder: bye_sent >= $((2 * N)) (two per call), bye_responses >= $((2 * N)) ($(jget $NS_S $PIN '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
-		test "$(jget $NS_S $PIN 'min(d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")) >= 2 * '$N)" = True
+	# the parties answer within a millisecond of each BYE (veth): none
+	# needs a retransmission, unless the gate lost an answer
+	check "no BYE retransmitted, every answer taken: responder bye_sent $((2 * N)), bye_responses $((2 * N)) (got $(jget $NS_S $PIN '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
+		test "$(jget $NS_S $PIN '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$((2 * N)), $((2 * N))]"
 	for i in $(seq 50); do [ -s $hook ] && break; sleep 0.1; done
 	check "the on-offline hook got the figures ($(grep -E 'BYE|NOT_ENDED' $hook 2>/dev/null | tr '\n' ' '))" \
 		bash -c "grep -qx SIPDRAIN_CALLS_BYE=$N $hook && grep -qx SIPDRAIN_BYE_ANSWERED=$N $hook &&
@@ -140,8 +147,10 @@ proxy_case() {
 		grep -q "$(bye_line $N $N 0 0 0 0 0)" $WORK/sipdrain-$NS_S.log
 	lab_teardown
 }
-proxy_case v4
-proxy_case v6
+if want proxy; then
+	proxy_case v4
+	proxy_case v6
+fi
 
 # ---- the cases against a sipp UAS (one veth pair, the gate on it) ----------
 # uas_start SUBNET SCENARIO|- [sipp option...]: namespaces, run, a sipp UAS
@@ -162,136 +171,160 @@ uas_start() {
 }
 # await_calls SUBNET N: callers that wait for a BYE (30 s at most)
 await_calls() {
-	bg_c sipp -sf $AWAIT 198.18.$1.2:5060 -i 198.18.$1.1 -p 5070 -m $2 -r 10 -nostdin -timeout 60 \
+	bg_c sipp -sf $AWAIT 198.18.$1.2:5060 -i 198.18.$1.1 -p 5070 -m $2 -r 50 -nostdin -timeout 60 \
 		-trace_msg -message_file $WORK/caller-$1.msg >/dev/null 2>&1
 	UAC=${PIDS[-1]}
 }
 sj() { jget $NS_S $PIN_DIR "$1"; }
 
-echo "-- a sipp UAS as the server: the caller gets the BYE as from the UAS"
-uas_start 71 $(scenario uas_reinvite_hold.xml HOLD_MS=30000) -m 1 -trace_msg -message_file $WORK/uas-71.msg ||
-	fail "setup"
-await_calls 71 1
-check "the call is confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
-for i in $(seq 30); do [ "$(details_field $PIN_DIR cseq_callee)" = 100 ] && break; sleep 0.1; done
-check "its details: the UAS answered (flags INVITE_IN|2XX_OUT = 5: $(details_flags $PIN_DIR))" test "$(details_flags $PIN_DIR)" = 5
-check "... and the UAS's re-INVITE raised its side's CSeq to 100 ($(details_field $PIN_DIR cseq_callee))" \
-	test "$(details_field $PIN_DIR cseq_callee)" = 100
-in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-71.out 2>&1; rc=$?
-check "drain --wait exits 3 and says it ended 1 call (exit $rc: $(grep -o 'ended .*' $WORK/drain-71.out))" \
-	bash -c "test $rc -eq 3 && grep -q '$(bye_line 1 1 0 0 0 0 0)' $WORK/drain-71.out"
-wait_rc $UAC 10; rc=$RC
-check "the caller got a BYE and counted the call successful (sipp exit $rc)" test "$rc" = 0
-python3 "$ROOT/tests/bye_check.py" uas $WORK/caller-71.msg 198.18.71.1 198.18.71.2 > $WORK/byes-71.out 2>&1
-check "the BYE is the UAS's: From with the UAS's tag, To the caller's, CSeq above the UAS's 100, Request-URI the caller's Contact, Via from 198.18.71.2:5060 ($(tail -1 $WORK/byes-71.out))" \
-	grep -q '^ok' $WORK/byes-71.out
-check "the UAS got no BYE and none of the caller's answer ($(msgs $WORK/uas-71.msg '[x["start"] for x in m if x["dir"] == "in" and "BYE" in x["cseq"]]'))" \
-	test "$(msgs $WORK/uas-71.msg 'len([x for x in m if x["dir"] == "in" and "BYE" in x["cseq"]])')" = 0
-check "status: bye 1 call, 1 answered ($(sj 'd.get("bye")'))" \
-	test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"])')" = "(1, 1, 0)"
-check "responder: bye_sent 1, bye_responses 1 ($(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
-	test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[1, 1]"
-teardown
+if want uas; then
+	echo "-- a sipp UAS as the server: the caller gets the BYE as from the UAS"
+	uas_start 71 $(scenario uas_reinvite_hold.xml HOLD_MS=30000) -m 1 -trace_msg -message_file $WORK/uas-71.msg ||
+		fail "setup"
+	await_calls 71 1
+	check "the call is confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
+	for i in $(seq 30); do [ "$(details_field $PIN_DIR cseq_callee)" = 100 ] && break; sleep 0.1; done
+	check "its details: the UAS answered (flags INVITE_IN|2XX_OUT = 5: $(details_flags $PIN_DIR))" test "$(details_flags $PIN_DIR)" = 5
+	check "... and the UAS's re-INVITE raised its side's CSeq to 100 ($(details_field $PIN_DIR cseq_callee))" \
+		test "$(details_field $PIN_DIR cseq_callee)" = 100
+	in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-71.out 2>&1; rc=$?
+	check "drain --wait exits 3 and says it ended 1 call (exit $rc: $(grep -o 'ended .*' $WORK/drain-71.out))" \
+		bash -c "test $rc -eq 3 && grep -q '$(bye_line 1 1 0 0 0 0 0)' $WORK/drain-71.out"
+	wait_rc $UAC 10; rc=$RC
+	check "the caller got a BYE and counted the call successful (sipp exit $rc)" test "$rc" = 0
+	python3 "$ROOT/tests/bye_check.py" uas $WORK/caller-71.msg 198.18.71.1 198.18.71.2 > $WORK/byes-71.out 2>&1
+	check "the BYE is the UAS's: From with the UAS's tag, To the caller's, CSeq above the UAS's 100, Request-URI the caller's Contact, Via from 198.18.71.2:5060 ($(tail -1 $WORK/byes-71.out))" \
+		grep -q '^ok' $WORK/byes-71.out
+	check "the UAS got no BYE and none of the caller's answer ($(msgs $WORK/uas-71.msg '[x["start"] for x in m if x["dir"] == "in" and "BYE" in x["cseq"]]'))" \
+		test "$(msgs $WORK/uas-71.msg 'len([x for x in m if x["dir"] == "in" and "BYE" in x["cseq"]])')" = 0
+	check "status: bye 1 call, 1 answered ($(sj 'd.get("bye")'))" \
+		test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"])')" = "(1, 1, 0)"
+	check "responder: bye_sent 1, bye_responses 1 ($(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
+		test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[1, 1]"
+	teardown
+fi
 
-echo "-- a party that never answers the BYE: RFC 3261 17.1.2.2 retransmissions"
-uas_start 72 - || fail "setup"
-bg_c python3 "$ROOT/tests/bye_party.py" 198.18.72.1 5070 198.18.72.2 5060 20 37 $WORK/party.json > $WORK/party.out
-PARTY=${PIDS[-1]}
-for i in $(seq 50); do grep -q up $WORK/party.out && break; sleep 0.1; done
-check "the party's call is up" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
-t0=$(now)
-in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-72.out 2>&1; rc=$?
-t1=$(now)
-check "drain --wait waited for the BYE to be given up, ~2 + 32 s (took $(since $t0 $t1) s, exit $rc)" \
-	python3 -c "import sys; sys.exit(not (33 < $(since $t0 $t1) < 38 and $rc == 3))"
-check "it says: 1 call, 0 answered, 1 no answer ($(grep -o 'ended .*' $WORK/drain-72.out))" \
-	grep -q "$(bye_line 1 0 1 0 0 0 0)" $WORK/drain-72.out
-wait_rc $PARTY 45; rc=$RC
-python3 - $WORK/party.json > $WORK/party.check 2>&1 <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-b = r["byes"]
-t = [x["t"] for x in b]
-gaps = [round(t[i + 1] - t[i], 2) for i in range(len(t) - 1)]
-want = [min(0.5 * 2 ** i, 4.0) for i in range(len(gaps))]
-print("BYEs at", t)
-print("gaps", gaps)
-err = []
-if not b:
-    err.append("no BYE")
-if not 10 <= len(b) <= 11:
-    err.append("%d transmissions, expected 11 (10 if the 11th fell past 32 s)" % len(b))
-if len(set(x["branch"] for x in b)) > 1 or len(set(x["cseq"] for x in b)) > 1:
-    err.append("not one transaction: branches %s, CSeqs %s" % (set(x["branch"] for x in b), set(x["cseq"] for x in b)))
-bad = [(g, w) for g, w in zip(gaps, want) if abs(g - w) > 0.3]
-if bad:
-    err.append("gaps off T1 doubling to T2 (got, want): %s" % bad)
-if t and t[-1] > 32.5:
-    err.append("a retransmission %.2f s after the first, past 64*T1" % t[-1])
-print("FAIL " + "; ".join(err) if err else "ok %d transmissions, gaps %s, last at %.2f s" % (len(b), gaps, t[-1]))
-PY
-check "BYEs at T1 doubling capped at T2, one transaction, none after 32 s, listened 37 s ($(tail -1 $WORK/party.check))" \
-	grep -q '^ok' $WORK/party.check
-n=$(python3 -c "import json; print(len(json.load(open('$WORK/party.json'))['byes']))" 2>/dev/null)
-check "responder: bye_sent counts every transmission ($(sj 'd["responder"]["counters"]["bye_sent"]') for $n received), no response" \
-	test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$n, 0]"
-check "status: 1 call, no_answer 1 ($(sj 'd.get("bye")'))" \
-	test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"], d["bye"]["pending"])')" = "(1, 0, 1, False)"
-teardown
+if want noanswer; then
+	echo "-- a party that never answers the BYE: RFC 3261 17.1.2.2 retransmissions"
+	uas_start 72 - || fail "setup"
+	bg_c python3 "$ROOT/tests/bye_party.py" 198.18.72.1 5070 198.18.72.2 5060 20 37 $WORK/party.json > $WORK/party.out
+	PARTY=${PIDS[-1]}
+	for i in $(seq 50); do grep -q up $WORK/party.out && break; sleep 0.1; done
+	check "the party's call is up" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
+	t0=$(now)
+	in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-72.out 2>&1; rc=$?
+	t1=$(now)
+	check "drain --wait waited for the BYE to be given up, ~2 + 32 s (took $(since $t0 $t1) s, exit $rc)" \
+		python3 -c "import sys; sys.exit(not (33 < $(since $t0 $t1) < 38 and $rc == 3))"
+	check "it says: 1 call, 0 answered, 1 no answer ($(grep -o 'ended .*' $WORK/drain-72.out))" \
+		grep -q "$(bye_line 1 0 1 0 0 0 0)" $WORK/drain-72.out
+	wait_rc $PARTY 45; rc=$RC
+	python3 - $WORK/party.json > $WORK/party.check 2>&1 <<-'PY'
+	import json, sys
+	r = json.load(open(sys.argv[1]))
+	b = r["byes"]
+	t = [x["t"] for x in b]
+	gaps = [round(t[i + 1] - t[i], 2) for i in range(len(t) - 1)]
+	want = [min(0.5 * 2 ** i, 4.0) for i in range(len(gaps))]
+	print("BYEs at", t)
+	print("gaps", gaps)
+	err = []
+	if not b:
+	    err.append("no BYE")
+	if not 10 <= len(b) <= 11:
+	    err.append("%d transmissions, expected 11 (10 if the 11th fell past 32 s)" % len(b))
+	if len(set(x["branch"] for x in b)) > 1 or len(set(x["cseq"] for x in b)) > 1:
+	    err.append("not one transaction: branches %s, CSeqs %s" % (set(x["branch"] for x in b), set(x["cseq"] for x in b)))
+	bad = [(g, w) for g, w in zip(gaps, want) if abs(g - w) > 0.3]
+	if bad:
+	    err.append("gaps off T1 doubling to T2 (got, want): %s" % bad)
+	if t and t[-1] > 32.5:
+	    err.append("a retransmission %.2f s after the first, past 64*T1" % t[-1])
+	print("FAIL " + "; ".join(err) if err else "ok %d transmissions, gaps %s, last at %.2f s" % (len(b), gaps, t[-1]))
+	PY
+	check "BYEs at T1 doubling capped at T2, one transaction, none after 32 s, listened 37 s ($(tail -1 $WORK/party.check))" \
+		grep -q '^ok' $WORK/party.check
+	n=$(python3 -c "import json; print(len(json.load(open('$WORK/party.json'))['byes']))" 2>/dev/null)
+	check "responder: bye_sent counts every transmission ($(sj 'd["responder"]["counters"]["bye_sent"]') for $n received), no response" \
+		test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$n, 0]"
+	check "status: 1 call, no_answer 1 ($(sj 'd.get("bye")'))" \
+		test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"], d["bye"]["pending"])')" = "(1, 0, 1, False)"
+	teardown
+fi
 
-echo "-- run restarted between the calls' setup and the deadline"
-uas_start 73 - -m 3 || fail "setup"
-await_calls 73 3
-check "3 calls confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 3 5
-for i in $(seq 30); do [ "$(details_flags $PIN_DIR)" = "5 5 5" ] && break; sleep 0.1; done
-check "their details are kept ($(details_flags $PIN_DIR))" test "$(details_flags $PIN_DIR)" = "5 5 5"
-kill -TERM $RUN; wait $RUN; rc=$?
-check "run exits 0 on SIGTERM (got $rc)" test $rc -eq 0
-bg_s "$SD" run $VS --min-watch 0 2>>$WORK/run-73.log
-RUN=${PIDS[-1]}
-check "a new run adopts the gate" wait_responder
-check "the details survived ($(details_flags $PIN_DIR))" test "$(details_flags $PIN_DIR)" = "5 5 5"
-in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-73.out 2>&1; rc=$?
-check "the deadline ends the 3 calls with BYE (exit $rc: $(grep -o 'ended .*' $WORK/drain-73.out))" \
-	bash -c "test $rc -eq 3 && grep -q '$(bye_line 3 3 0 0 0 0 0)' $WORK/drain-73.out"
-wait_rc $UAC 10; rc=$RC
-check "the callers got their BYEs, 0 failed calls (sipp exit $rc)" test "$rc" = 0
-teardown
+if want restart; then
+	R=20
+	FIVES=$(printf '5 %.0s' $(seq $R) | sed 's/ $//')
+	echo "-- run restarted between the calls' setup and the deadline ($R calls)"
+	uas_start 73 - -m $R || fail "setup"
+	await_calls 73 $R
+	check "$R calls confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' $R 5
+	for i in $(seq 30); do [ "$(details_flags $PIN_DIR)" = "$FIVES" ] && break; sleep 0.1; done
+	check "their details are kept ($(details_flags $PIN_DIR))" test "$(details_flags $PIN_DIR)" = "$FIVES"
+	kill -TERM $RUN; wait $RUN; rc=$?
+	check "run exits 0 on SIGTERM (got $rc)" test $rc -eq 0
+	bg_s "$SD" run $VS --min-watch 0 2>>$WORK/run-73.log
+	RUN=${PIDS[-1]}
+	check "a new run adopts the gate" wait_responder
+	check "the details survived ($(details_flags $PIN_DIR))" test "$(details_flags $PIN_DIR)" = "$FIVES"
+	in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-73.out 2>&1; rc=$?
+	check "the deadline ends the $R calls with BYE (exit $rc: $(grep -o 'ended .*' $WORK/drain-73.out))" \
+		bash -c "test $rc -eq 3 && grep -q '$(bye_line $R $R 0 0 0 0 0)' $WORK/drain-73.out"
+	wait_rc $UAC 10; rc=$RC
+	check "the callers got their BYEs, 0 failed calls (sipp exit $rc)" test "$rc" = 0
+	# sent in one tick; each caller answers within a millisecond
+	check "no BYE retransmitted, every answer taken: responder bye_sent $R, bye_responses $R ($(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
+		test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$R, $R]"
+	teardown
+fi
 
-echo "-- --at-deadline refuse: no BYE, the calls left up (as before)"
-uas_start 74 - || fail "setup"
-bg_c sipp -sf $(scenario uac_await_bye.xml BYE_WAIT_MS=8000) 198.18.74.2:5060 -i 198.18.74.1 -p 5070 -m 2 -r 10 \
-	-nostdin -timeout 30 -trace_msg -message_file $WORK/caller-74.msg >/dev/null 2>&1
-UAC=${PIDS[-1]}
-check "2 calls confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 2 5
-in_s "$SD" drain --deadline 2s --min-watch 0 --at-deadline refuse --wait > $WORK/drain-74.out 2>&1; rc=$?
-check "drain --wait exits 3 and says it cut 2 calls (exit $rc: $(tail -1 $WORK/drain-74.out))" \
-	bash -c "test $rc -eq 3 && grep -q 'cut 2 calls' $WORK/drain-74.out"
-check "status: at_deadline refuse, offline ($(sj '(d.get("at_deadline"), d["state"])'))" \
-	test "$(sj '(d.get("at_deadline"), d["state"])')" = "('refuse', 'offline')"
-sleep 3
-check "no BYE sent (bye_sent $(sj 'd["responder"]["counters"]["bye_sent"]'), bye.calls $(sj 'd["bye"]["calls"]'))" \
-	test "$(sj '(d["responder"]["counters"]["bye_sent"], d["bye"]["calls"])')" = "(0, 0)"
-wait_rc $UAC 10; rc=$RC
-check "the callers waited in vain: no BYE reached them, both calls failed by their 8 s timeout (sipp exit $rc, BYEs $(msgs $WORK/caller-74.msg 'len(byes)'))" \
-	test "$rc:$(msgs $WORK/caller-74.msg 'len(byes)')" = 1:0
-teardown
+if want refuse; then
+	echo "-- --at-deadline refuse: no BYE, the calls left up (as before)"
+	uas_start 74 - || fail "setup"
+	bg_c sipp -sf $(scenario uac_await_bye.xml BYE_WAIT_MS=8000) 198.18.74.2:5060 -i 198.18.74.1 -p 5070 -m 2 -r 10 \
+		-nostdin -timeout 30 -trace_msg -message_file $WORK/caller-74.msg >/dev/null 2>&1
+	UAC=${PIDS[-1]}
+	check "2 calls confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 2 5
+	in_s "$SD" drain --deadline 2s --min-watch 0 --at-deadline refuse --wait > $WORK/drain-74.out 2>&1; rc=$?
+	check "drain --wait exits 3 and says it cut 2 calls (exit $rc: $(tail -1 $WORK/drain-74.out))" \
+		bash -c "test $rc -eq 3 && grep -q 'cut 2 calls' $WORK/drain-74.out"
+	check "status: at_deadline refuse, offline ($(sj '(d.get("at_deadline"), d["state"])'))" \
+		test "$(sj '(d.get("at_deadline"), d["state"])')" = "('refuse', 'offline')"
+	sleep 3
+	check "no BYE sent (bye_sent $(sj 'd["responder"]["counters"]["bye_sent"]'), bye.calls $(sj 'd["bye"]["calls"]'))" \
+		test "$(sj '(d["responder"]["counters"]["bye_sent"], d["bye"]["calls"])')" = "(0, 0)"
+	wait_rc $UAC 10; rc=$RC
+	check "the callers waited in vain: no BYE reached them, both calls failed by their 8 s timeout (sipp exit $rc, BYEs $(msgs $WORK/caller-74.msg 'len(byes)'))" \
+		test "$rc:$(msgs $WORK/caller-74.msg 'len(byes)')" = 1:0
+	teardown
+fi
 
-echo "-- bad input: a 2xx without Contact"
-uas_start 75 $(scenario uas_no_contact.xml HOLD_MS=30000) || fail "setup"
-bg_c sipp -sf $(scenario uac_await_bye.xml BYE_WAIT_MS=6000) 198.18.75.2:5060 -i 198.18.75.1 -p 5070 -m 1 \
-	-nostdin -timeout 30 -trace_msg -message_file $WORK/caller-75.msg >/dev/null 2>&1
-UAC=${PIDS[-1]}
-check "the call is confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
-in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-75.out 2>&1; rc=$?
-check "drain --wait: 0 ended, 1 could not be ended, without details (exit $rc: $(grep -o 'ended .*' $WORK/drain-75.out))" \
-	bash -c "test $rc -eq 3 && grep -q '$(bye_line 0 0 0 1 0 0 1)' $WORK/drain-75.out"
-check "status: bye.calls 0, not_ended.no_details 1 ($(sj 'd.get("bye")'))" \
-	test "$(sj '(d["bye"]["calls"], d["bye"]["not_ended"]["no_details"])')" = "(0, 1)"
-check "no BYE sent (bye_sent $(sj 'd["responder"]["counters"]["bye_sent"]'))" \
-	test "$(sj 'd["responder"]["counters"]["bye_sent"]')" = 0
-wait_rc $UAC 10; rc=$RC
-check "the caller saw no BYE (sipp exit $rc, BYEs $(msgs $WORK/caller-75.msg 'len(byes)'))" \
-	test "$(msgs $WORK/caller-75.msg 'len(byes)')" = 0
-teardown
+# bad_input SUBNET CALLER_SCENARIO UAS_SCENARIO|-: a call a BYE cannot
+# be built for: not ended, counted without details, no BYE sent
+bad_input() {
+	local n=$1 rc
+	uas_start $n $3 || fail "setup"
+	bg_c sipp -sf $2 198.18.$n.2:5060 -i 198.18.$n.1 -p 5070 -m 1 \
+		-nostdin -timeout 30 -trace_msg -message_file $WORK/caller-$n.msg >/dev/null 2>&1
+	UAC=${PIDS[-1]}
+	check "the call is confirmed" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
+	in_s "$SD" drain --deadline 2s --min-watch 0 --wait > $WORK/drain-$n.out 2>&1; rc=$?
+	check "drain --wait: 0 ended, 1 could not be ended, without details (exit $rc: $(grep -o 'ended .*' $WORK/drain-$n.out))" \
+		bash -c "test $rc -eq 3 && grep -q '$(bye_line 0 0 0 1 0 0 1)' $WORK/drain-$n.out"
+	check "status: bye.calls 0, not_ended.no_details 1 ($(sj 'd.get("bye")'))" \
+		test "$(sj '(d["bye"]["calls"], d["bye"]["not_ended"]["no_details"])')" = "(0, 1)"
+	check "no BYE sent (bye_sent $(sj 'd["responder"]["counters"]["bye_sent"]'))" \
+		test "$(sj 'd["responder"]["counters"]["bye_sent"]')" = 0
+	wait_rc $UAC 15; rc=$RC
+	check "the caller saw no BYE (BYEs $(msgs $WORK/caller-$n.msg 'len(byes)'); sipp exit $rc)" \
+		test "$(msgs $WORK/caller-$n.msg 'len(byes)')" = 0
+	teardown
+}
+if want bad; then
+	echo "-- bad input: the caller's INVITE without Contact (the caller cannot be addressed)"
+	sed '/Contact: <sip:caller@/d' $(scenario uac_await_bye.xml BYE_WAIT_MS=6000) > $WORK/uac_no_contact.xml
+	bad_input 75 $WORK/uac_no_contact.xml -
+	echo "-- bad input: the UAS's 2xx without Contact"
+	bad_input 76 $(scenario uac_await_bye.xml BYE_WAIT_MS=6000) $(scenario uas_no_contact.xml HOLD_MS=30000)
+fi
 finish
