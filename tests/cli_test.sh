@@ -63,6 +63,7 @@ expect_usage "run, bad metrics address" "invalid metrics port" "$SD" run lo --me
 expect_usage "run, metrics address not an IP" "invalid metrics address" "$SD" run lo --metrics 1.2.3:80
 expect_usage "status --watch with a word" "unexpected argument" "$SD" status --watch x
 expect_usage "resume with an argument" "unexpected argument" "$SD" resume now
+expect_usage "bad --at-deadline" "invalid at-deadline" "$SD" drain --deadline 1m --at-deadline hangup
 expect_usage "bad reply rate"        "invalid reply-rate" "$SD" attach lo --reply-rate fast
 expect_usage "bad tcp port"          "invalid port"      "$SD" attach lo --tcp-port 70000
 expect_usage "bad pin dir"           "invalid pin directory" "$SD" --pin-dir relative/dir status

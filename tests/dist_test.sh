@@ -158,8 +158,10 @@ check "'sipdrain drain -r a<TAB>' completes auto" test "$(comp sipdrain drain -r
 check "'sipdrain attach --mode <TAB>': native, skb" test "$(comp sipdrain attach --mode "" | tr '\n' ' ')" = "native skb "
 check "'sipdrain classify --state <TAB>': serving, draining, offline" \
 	test "$(comp sipdrain classify --state "" | tr '\n' ' ')" = "serving draining offline "
-check "'sipdrain drain --deadline <TAB>' suggests durations" \
-	bash -c '[ -n "$1" ] && ! grep -vqE "^[0-9]+(ms|s|m|h|d)?$" <<< "$1"' _ "$(comp sipdrain drain --deadline "")"
+check "'sipdrain drain --deadline <TAB>' suggests durations (and off)" \
+	bash -c '[ -n "$1" ] && ! grep -vqE "^([0-9]+(ms|s|m|h|d)?|off)$" <<< "$1"' _ "$(comp sipdrain drain --deadline "")"
+check "'sipdrain drain --at-deadline <TAB>': bye, refuse" \
+	test "$(comp sipdrain drain --at-deadline "" | tr '\n' ' ')" = "bye refuse "
 check "'sipdrain drain --allow <TAB>' offers REGISTER" grep -qx REGISTER <<< "$(comp sipdrain drain --allow "")"
 for c in run attach detach; do
 	check "'sipdrain $c <TAB>' offers the interface lo" grep -qx lo <<< "$(comp sipdrain $c "")"

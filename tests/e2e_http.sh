@@ -71,8 +71,9 @@ start_run 43 || { finish; exit; }
 expect /ready 200 'serving'
 expect /healthz 200 'ok'
 expect /metrics 200 '# HELP sipdrain_state 1 for the gate.s current state'
-check "/metrics: sipdrain_build_info with version, ABI, libbpf, libxdp" bash -c \
-	"in_s() { nsenter --net=/run/netns/$NS_S \"\$@\"; }; in_s curl -s -m 3 $URL/metrics | grep -qE '^sipdrain_build_info\\{version=\"[^\"]+\",abi=\"3\",libbpf=\"[^\"]+\",libxdp=\"[^\"]+\"\\} 1$'"
+ABI=$(sed -n 's/^#define SD_ABI_VERSION *\([0-9]*\).*/\1/p' "$ROOT/include/sipdrain_common.h")
+check "/metrics: sipdrain_build_info with version, ABI $ABI, libbpf, libxdp" bash -c \
+	"in_s() { nsenter --net=/run/netns/$NS_S \"\$@\"; }; in_s curl -s -m 3 $URL/metrics | grep -qE '^sipdrain_build_info\\{version=\"[^\"]+\",abi=\"$ABI\",libbpf=\"[^\"]+\",libxdp=\"[^\"]+\"\\} 1$'"
 check "/metrics: Content-Type text/plain; version=0.0.4" \
 	header /metrics GET '^Content-Type: text/plain; version=0\.0\.4; charset=utf-8$'
 for p in /metrics /ready /healthz /nope; do

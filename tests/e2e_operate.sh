@@ -95,7 +95,7 @@ sd_pid $WORK/o $WORK/e drain --deadline 1h --retry-after 120 --allow REGISTER --
 check "drain --json: started from serving, exit $LAST_RC" valid drain $WORK/o \
 	'd["result"] == "started" and d["previous_state"] == "serving" and d["settings"]["retry_after"] == 120 and d["settings"]["allow"] == ["REGISTER"] and 3590 < d["settings"]["deadline_seconds_left"] <= 3600'
 check "run logged the drain with its settings and who (pid $LAST_PID)" \
-	logged "${STAMP}drain started by pid $LAST_PID \(uid 0\): deadline in 3600 s, early offline on, Retry-After 120, jitter 0 s, allowed methods REGISTER"
+	logged "${STAMP}drain started by pid $LAST_PID \(uid 0\): deadline in 3600 s \(then BYE to calls still up\), early offline on, Retry-After 120, jitter 0 s, allowed methods REGISTER"
 check "status --json, draining, Retry-After fixed: valid" status_valid fixed \
 	'd["state"] == "draining" and d["retry_after_mode"] == "fixed" and d["retry_after"] == 120'
 sleep 1
@@ -116,6 +116,13 @@ check "a drain that names nothing changes nothing ($(head -1 $WORK/e))" \
 	grep -Eq '^already draining for [0-9]+ s; nothing changed$' $WORK/e
 sd_pid $WORK/o $WORK/e drain --json
 check "... --json: unchanged" valid drain $WORK/o 'd["result"] == "unchanged" and d["changed"] == []'
+sd_pid $WORK/o $WORK/e drain --at-deadline refuse
+check "--at-deadline refuse on a running drain ($(head -1 $WORK/e))" \
+	grep -Eq '^already draining for [0-9]+ s; at the deadline now refuse \(was bye\)$' $WORK/e
+check "status --json says so" status_valid refuse 'd["at_deadline"] == "refuse" and d["bye"]["calls"] == 0'
+sd_pid $WORK/o $WORK/e drain --at-deadline bye --json
+check "... and back: changed [at_deadline]" valid drain $WORK/o \
+	'd["changed"] == ["at_deadline"] and d["settings"]["at_deadline"] == "bye"'
 sd_pid $WORK/o $WORK/e drain --deadline off
 check "removing the deadline while Retry-After is auto: refused, exit 2 ($(cat $WORK/e))" \
 	bash -c '[ $0 -eq 2 ] && grep -q "the running drain has none" $1' $LAST_RC $WORK/e

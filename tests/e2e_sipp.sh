@@ -34,7 +34,8 @@ in_dialog=$(counter req_in_dialog)
 check "ACK and BYE counted in-dialog ($in_dialog)" test "$in_dialog" -eq $((2 * CALLS))
 check "gate followed $CALLS calls to their end (dialogs_ended $(counter dialogs_ended))" test "$(counter dialogs_ended)" -eq $CALLS
 check "ended calls left the call table (bpftool: sd_calls empty)" test "$(bpftool map dump pinned $PIN_DIR/sd_calls -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 0
-check "bpftool map dump shows the meta fields (abi 3)" bash -c "bpftool map dump pinned $PIN_DIR/sd_meta | grep -q '\"abi\": 3'"
+ABI=$(sed -n 's/^#define SD_ABI_VERSION *\([0-9]*\).*/\1/p' "$ROOT/include/sipdrain_common.h")
+check "bpftool map dump shows the meta fields (abi $ABI)" bash -c "bpftool map dump pinned $PIN_DIR/sd_meta | grep -q '\"abi\": $ABI'"
 
 # DRAINING without a responder: fail open, counted.
 check "drain" in_s "$SD" drain --retry-after 30

@@ -61,7 +61,7 @@ struct txn {
 
 struct sd_byes {
 	struct sd_responder_counters *c;
-	pthread_mutex_t lock;           /* txns against the data path's responses */
+	pthread_mutex_t lock;           /* the array (start) against the data path's responses */
 	int pkt_fd;
 	struct txn *t;
 	unsigned n, ncalls;
@@ -392,14 +392,39 @@ static void tally(struct sd_byes *b)
 	}
 }
 
+/* Is the drain these BYEs end still the one in force, offline with its
+ * BYEs pending?  A resume or a new drain ends them. */
+static bool still_ours(struct sd_byes *b)
+{
+	struct sd_config cfg;
+	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG)), err;
+
+	if (fd < 0)
+		return false;
+	err = sd_config_get(fd, &cfg);
+	close(fd);
+	return !err && cfg.state == SD_OFFLINE && cfg.drain_started_ns == b->drain_started_ns &&
+	       (cfg.flags & SD_CF_BYE_PENDING);
+}
+
 bool sd_byes_tick(struct sd_byes *b)
 {
 	__u64 now = sd_now_ns();
 	unsigned fresh = 0, pending = 0;
+	struct sd_config was;
 
 	if (!b || !b->active)
 		return false;
-	pthread_mutex_lock(&b->lock);
+	if (!still_ours(b)) {
+		pthread_mutex_lock(&b->lock);
+		b->active = false;
+		pthread_mutex_unlock(&b->lock);
+		pr_info("the deadline's BYEs stop: the drain was resumed or replaced\n");
+		return false;
+	}
+	was = b->cfg;
+	/* no lock: only start() changes the array, in this thread; the data
+	 * path writes a transaction's status and provisional flag only */
 	for (unsigned i = 0; i < b->n; i++) {
 		struct txn *t = &b->t[i];
 		int st = __atomic_load_n(&t->status, __ATOMIC_ACQUIRE);
@@ -431,10 +456,15 @@ bool sd_byes_tick(struct sd_byes *b)
 		pending++;
 	}
 	tally(b);
-	if (!pending)
+	if (!pending) {
+		pthread_mutex_lock(&b->lock);
 		b->active = false;
-	pthread_mutex_unlock(&b->lock);
-	publish(b, !pending);
+		pthread_mutex_unlock(&b->lock);
+	}
+	/* the figures as they move, and the end */
+	if (!pending || was.bye_answered != b->cfg.bye_answered ||
+	    was.bye_no_answer != b->cfg.bye_no_answer || was.bye_otherwise != b->cfg.bye_otherwise)
+		publish(b, !pending);
 	return pending;
 }
 

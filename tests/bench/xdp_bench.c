@@ -134,6 +134,20 @@ static void paired(const char *name, const char *key2, int fd, int fd2, const vo
 	       median(a, ROUNDS), key2, median(b, ROUNDS), median(q, ROUNDS), bytes);
 }
 
+/* A 200 to an INVITE (through a proxy) and an in-dialog BYE: measured
+ * alone, and against the build without the capture */
+static const char ok_to_invite[] =
+	"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-74bf9-1;rport=5060\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1a2b3c;received=198.18.0.1\r\n"
+	"Record-Route: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
+	"To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
+	"CSeq: 1 INVITE\r\nContact: <sip:bob@198.18.0.9:5060>\r\nContent-Length: 0\r\n\r\n";
+static const char in_dialog_bye[] =
+	"BYE sip:bob@198.18.0.9:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-bye1;rport\r\n"
+	"Max-Forwards: 70\r\nRoute: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
+	"To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
+	"CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+
 static size_t invite(char *m, int vias, int compact, const char *pad)
 {
 	size_t n = sprintf(m, "INVITE sip:+15551230000@198.18.0.2:5060 SIP/2.0\r\n");
@@ -194,17 +208,10 @@ int main(int argc, char **argv)
 	w.dport = 5060;
 	fl = sd_build_frame(f, sizeof(f), &w, m, 200);          /* RTP-like bytes */
 	bench("sip_port_not_sip", t.prog_fd, f, fl, 200);
-	n = sprintf(m, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-74bf9-1;rport=5060\r\n"
-		    "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1a2b3c;received=198.18.0.1\r\n"
-		    "Record-Route: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
-		    "To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
-		    "CSeq: 1 INVITE\r\nContact: <sip:bob@198.18.0.9:5060>\r\nContent-Length: 0\r\n\r\n");
+	n = sprintf(m, "%s", ok_to_invite);
 	fl = sd_build_frame(f, sizeof(f), &w, m, n);
 	bench("sip_response", t.prog_fd, f, fl, n);
-	n = sprintf(m, "BYE sip:bob@198.18.0.9:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-bye1;rport\r\n"
-		    "Max-Forwards: 70\r\nRoute: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
-		    "To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
-		    "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+	n = sprintf(m, "%s", in_dialog_bye);
 	fl = sd_build_frame(f, sizeof(f), &w, m, n);
 	bench("in_dialog_bye", t.prog_fd, f, fl, n);
 	n = invite(m, 4, 0, "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, UPDATE\r\n"
@@ -270,17 +277,10 @@ int main(int argc, char **argv)
 			   "Supported: replaces, timer\r\nUser-Agent: carrier-edge/1.0\r\n");
 		fl = sd_build_frame(f, sizeof(f), &w, m, n);
 		paired("capture_invite", "ns_nocap", t.prog_fd, fd3, f, fl, n);
-		n = sprintf(m, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-74bf9-1;rport=5060\r\n"
-			    "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1a2b3c;received=198.18.0.1\r\n"
-			    "Record-Route: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
-			    "To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
-			    "CSeq: 1 INVITE\r\nContact: <sip:bob@198.18.0.9:5060>\r\nContent-Length: 0\r\n\r\n");
+		n = sprintf(m, "%s", ok_to_invite);
 		fl = sd_build_frame(f, sizeof(f), &w, m, n);
 		paired("capture_2xx", "ns_nocap", t.prog_fd, fd3, f, fl, n);
-		n = sprintf(m, "BYE sip:bob@198.18.0.9:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-bye1;rport\r\n"
-			    "Max-Forwards: 70\r\nRoute: <sip:198.18.0.2;lr>\r\nFrom: \"Alice\" <sip:+15559870000@198.18.0.1>;tag=9fxced76sl\r\n"
-			    "To: <sip:+15551230000@198.18.0.2>;tag=8321234356\r\nCall-ID: 3848276298220188511@198.18.0.1\r\n"
-			    "CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+		n = sprintf(m, "%s", in_dialog_bye);
 		fl = sd_build_frame(f, sizeof(f), &w, m, n);
 		paired("capture_in_dialog_bye", "ns_nocap", t.prog_fd, fd3, f, fl, n);
 	}

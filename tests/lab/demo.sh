@@ -44,7 +44,7 @@ wait $DUMPER
 # counted on Kamailio's side: the new INVITEs it logged whose Call-ID the
 # gate first let through after the drain began
 during=$(python3 "$LAB/kamailio_during_drain.py" $KLOG 0 $PIN $WORK/tables.json | head -1)
-eval "$(sd_json $NS_S $PIN '"reason=%s cut=%d refused=%d secs=%.1f" % (d["offline_reason"], d["calls_cut"], d["responder"]["counters"]["reply_invite"], d["drain_seconds"])')"
+eval "$(sd_json $NS_S $PIN '"reason=%s cut=%d refused=%d secs=%.1f byes=%d" % (d["offline_reason"], d["calls_cut"], d["responder"]["counters"]["reply_invite"], d["drain_seconds"], d["bye"]["calls"])')"
 caller_stop
 ok_calls=$(sipp_stat $WORK/caller.csv "SuccessfulCall(C)")
 failed=$(sipp_stat $WORK/caller.csv "FailedCall(C)")
@@ -55,6 +55,7 @@ printf '\n== summary\n'
 printf '  %-52s %s\n' "calls up when the drain began" "$up"
 printf '  %-52s %s\n' "  ... completed" "$((up - cut))"
 printf '  %-52s %s\n' "  ... cut at the deadline" "$cut"
+printf '  %-52s %s\n' "calls ended with BYE at the deadline" "$byes"
 printf '  %-52s %s\n' "new INVITEs answered 503 by sipdrain" "$refused"
 printf '  %-52s %s\n' "new INVITEs that reached Kamailio during the drain" "$during"
 printf '  %-52s %s\n' "seconds from drain to OFFLINE" "$(python3 -c "print('%.1f' % ($t1 - $t0))")"
