@@ -56,6 +56,7 @@ struct txn {
 	__u64 next_ns, interval_ns, give_up_ns;
 	int status;                     /* T_PENDING, T_NO_ANSWER, or the final's code */
 	bool provisional;               /* a 1xx came: retransmit every T2 */
+	bool partial;                   /* of a call not every party of which gets one */
 	bool sent;                      /* first transmission done */
 };
 
@@ -235,11 +236,17 @@ static void add_call(struct sd_byes *b, __u64 key, const struct sd_dialog *dl, i
 		b->n++;
 		made++;
 	}
-	if (made) {
+	/* a call is ended when every party the record can address got its
+	 * BYE; one that could not is still sent the others (a caller left
+	 * in silence is worse), and the call is counted as not ended */
+	if (made)
 		b->ncalls++;
+	if (made && made == (unsigned)__builtin_popcount(parties)) {
 		b->cfg.bye_calls++;
 	} else {
-		b->cfg.not_ended_no_details++;  /* details, but no BYE could be built */
+		b->cfg.not_ended_no_details++;  /* details, but not every BYE could be built */
+		for (unsigned i = b->n - made; i < b->n; i++)
+			b->t[i].partial = true;
 	}
 }
 
@@ -377,12 +384,16 @@ static void tally(struct sd_byes *b)
 		unsigned call = b->t[i].call;
 		bool none = false, other = false;
 
+		bool partial = b->t[i].partial;
+
 		for (; i < b->n && b->t[i].call == call; i++) {
 			int st = __atomic_load_n(&b->t[i].status, __ATOMIC_ACQUIRE);
 
 			none |= st == T_NO_ANSWER || st == T_PENDING;
 			other |= st >= 300;
 		}
+		if (partial)
+			continue;               /* counted as not ended */
 		if (none)
 			b->cfg.bye_no_answer++;
 		else if (other)

@@ -595,6 +595,12 @@ static enum sd_bye_outcome plan(struct bye *b, const struct sd_details *d, enum 
 	if (!branch_ok(o->branch) || !hop_ok(b->hop) || (o->n_own && !o->own))
 		return SD_BYE_BAD_ARGS;
 	rc = read_record(b, d, role);
+	/* the 2xx that made the dialog carries exactly one Contact (RFC 3261
+	 * 13.3.1.4: MUST): one without made no dialog the gate can vouch
+	 * for, whichever party the BYE would go to; the call is counted as
+	 * not ended rather than half-trusted */
+	if (rc == SD_BYE_OK)
+		rc = plan_target(b, &b->resp);  /* read, then the party's is planned */
 	if (rc == SD_BYE_OK) {
 		/* the callee's side speaks with the 2xx's To as From; toward a
 		 * UAS's caller the To is the INVITE's From (the same value) */
