@@ -115,9 +115,16 @@ int sd_agent_tick(struct sd_snapshot *out)
 	now_cfg.bye_calls = now_cfg.bye_answered = now_cfg.bye_no_answer = 0;
 	now_cfg.bye_otherwise = now_cfg.not_ended_learned = 0;
 	now_cfg.not_ended_early = now_cfg.not_ended_no_details = 0;
-	if (left <= 0 && now_cfg.calls_cut && sd_agent_sends_byes &&
-	    !(now_cfg.flags & SD_CF_BYE_OFF))
-		now_cfg.flags |= SD_CF_BYE_PENDING;
+	if (left <= 0 && now_cfg.calls_cut && !(now_cfg.flags & SD_CF_BYE_OFF)) {
+		if (sd_agent_sends_byes && s.dlg.by_state[SD_D_CONFIRMED] + s.dlg.by_state[SD_D_CLOSING]) {
+			now_cfg.flags |= SD_CF_BYE_PENDING;
+		} else {
+			/* nothing a BYE can end: what is up, counted now (the
+			 * hook runs at once, as it always did) */
+			now_cfg.not_ended_learned = s.dlg.learned + s.dlg.tentative;
+			now_cfg.not_ended_early = s.dlg.by_state[SD_D_ATTEMPT] + s.dlg.by_state[SD_D_EARLY];
+		}
+	}
 	hook = now_cfg.on_offline[0] && !(now_cfg.flags & (SD_CF_HOOK_DONE | SD_CF_BYE_PENDING));
 	if (hook)
 		now_cfg.flags |= SD_CF_HOOK_DONE;
