@@ -1205,8 +1205,12 @@ static __always_inline void capture(void *ctx, int is_skb, struct l4 *p, struct 
 	x = bpf_map_lookup_elem(&SD_MAP_SCRATCH, &zero);
 	if (!x)
 		return;
+	/* no more than the scanner copied (a build with a smaller scan
+	 * budget, make bench's 2 KiB one, copies less) */
 	if (len > SD_CAPTURE_SIP_MAX)
 		len = SD_CAPTURE_SIP_MAX;
+	if (len > SD_SCAN_MAX)
+		len = SD_SCAN_MAX;
 	if (l2 > SD_L2_MAX)
 		l2 = SD_L2_MAX;
 	__builtin_memset(&h, 0, sizeof(h));
