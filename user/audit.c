@@ -17,11 +17,6 @@
 
 #define MINUTE_NS 60000000000ULL
 
-static const char *state_of(__u32 st)
-{
-	return st < SD_STATE_MAX ? sd_state_names[st] : "unknown";
-}
-
 static void who(const struct sd_config *c, char *buf, size_t n)
 {
 	if (!c->changed_by_pid)
@@ -62,7 +57,7 @@ static void log_state(const struct sd_config *was, const struct sd_config *c, __
 	case SD_SERVING:
 		pr_info("resumed by %s: serving again after %.0f s %s\n", by,
 			since_s(was->state == SD_OFFLINE ? was->offline_ns : was->drain_started_ns, now),
-			state_of(was->state));
+			sd_state_name(was->state));
 		return;
 	case SD_OFFLINE:
 		/* the agent in this process logs its own switch as it makes it */
@@ -124,7 +119,7 @@ void sd_audit_start(struct sd_audit *a, const volatile struct sd_config *m, int 
 			a->last.calls_cut, a->last.calls_cut == 1 ? "" : "s");
 		break;
 	default:
-		pr_info("the gate is %s\n", state_of(a->last.state));
+		pr_info("the gate is %s\n", sd_state_name(a->last.state));
 	}
 }
 

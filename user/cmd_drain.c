@@ -223,7 +223,7 @@ static int wait_offline(bool json)
 			if (tty)
 				fputc('\n', stderr);
 			pr_warn("the drain was cancelled (state %s)\n",
-				s.cfg.state < SD_STATE_MAX ? sd_state_names[s.cfg.state] : "unknown");
+				sd_state_name(s.cfg.state));
 			return SD_EXIT_ERR;
 		}
 		progress_line(&s, line, sizeof(line));
@@ -315,11 +315,6 @@ static void json_view(const struct sd_drain_view *v)
 	       v->early ? "true" : "false", v->bye ? "bye" : "refuse");
 	sd_json_str(stdout, v->hook, sizeof(((struct sd_config *)0)->on_offline));
 	printf(",\"min_watch_seconds\":%.0f}", v->min_watch);
-}
-
-static const char *state_of(__u32 st)
-{
-	return st < SD_STATE_MAX ? sd_state_names[st] : "unknown";
 }
 
 /* How long the node has been in cfg's state, in seconds (-1: unknown). */
@@ -436,7 +431,7 @@ int cmd_drain(int argc, char **argv)
 	if (d.json) {
 		printf("{\"command\":\"drain\",\"result\":\"%s\",\"previous_state\":\"%s\","
 		       "\"state\":\"draining\",\"drain_seconds\":%.3f,\"changed\":[",
-		       fresh ? "started" : nchanges ? "changed" : "unchanged", state_of(prev.state),
+		       fresh ? "started" : nchanges ? "changed" : "unchanged", sd_state_name(prev.state),
 		       (now - cfg.drain_started_ns) / 1e9);
 		for (int i = 0; !fresh && i < nchanges; i++)
 			printf("%s\"%s\"", i ? "," : "", names[i]);
@@ -514,7 +509,7 @@ int cmd_resume(int argc, char **argv)
 	if (ro.json) {
 		printf("{\"command\":\"resume\",\"result\":\"%s\",\"previous_state\":\"%s\","
 		       "\"state\":\"serving\",\"previous_state_seconds\":",
-		       prev.state == SD_SERVING ? "unchanged" : "resumed", state_of(prev.state));
+		       prev.state == SD_SERVING ? "unchanged" : "resumed", sd_state_name(prev.state));
 		if (prev.state == SD_SERVING || was < 0)
 			printf("null");
 		else
@@ -526,7 +521,7 @@ int cmd_resume(int argc, char **argv)
 		pr_info("serving (was offline for %.0f s; its deadline had cut %u call%s)\n",
 			was < 0 ? 0 : was, prev.calls_cut, prev.calls_cut == 1 ? "" : "s");
 	} else {
-		pr_info("serving (was %s for %.0f s)\n", state_of(prev.state), was < 0 ? 0 : was);
+		pr_info("serving (was %s for %.0f s)\n", sd_state_name(prev.state), was < 0 ? 0 : was);
 	}
 	return SD_EXIT_OK;
 }

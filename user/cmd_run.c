@@ -298,7 +298,7 @@ int cmd_run(int argc, char **argv)
 				pr_info("the pins are gone: nobody can end the drain, exiting\n");
 			else
 				pr_info("the drain is over (state %s): exiting\n",
-					r.cfg->state < SD_STATE_MAX ? sd_state_names[r.cfg->state] : "unknown");
+					sd_state_name(r.cfg->state));
 			break;
 		}
 		/* the control plane: the data path has its own thread, HTTP
@@ -397,7 +397,7 @@ int cmd_run(int argc, char **argv)
 	} else {
 		pr_info("gate left attached with its state under %s (state %s); "
 			"'sipdrain detach' takes it off\n", sd_pin_dir,
-			last_cfg.state < SD_STATE_MAX ? sd_state_names[last_cfg.state] : "unknown");
+			sd_state_name(last_cfg.state));
 	}
 	return err < 0 ? SD_EXIT_ERR : SD_EXIT_OK;
 }

@@ -41,11 +41,6 @@ static const struct sd_usage status_usage = {
 };
 
 
-static const char *state_name(__u32 s)
-{
-	return s < SD_STATE_MAX ? sd_state_names[s] : "unknown";
-}
-
 static void ifname_of(__u32 ifindex, char *name)
 {
 	if (!if_indextoname(ifindex, name))
@@ -79,7 +74,7 @@ static void print_json(const struct sd_snapshot *a, const struct sd_snapshot *s)
 	double left = sd_seconds_left(s);
 
 	printf("{\"state\":\"%s\",\"drain_seconds\":%.3f,\"deadline_seconds_left\":",
-	       state_name(cfg->state),
+	       sd_state_name(cfg->state),
 	       cfg->drain_started_ns ? (s->mono_ns - cfg->drain_started_ns) / 1e9 : 0.0);
 	if (cfg->deadline_ns && cfg->state == SD_DRAINING)
 		printf("%.3f", left > 0 ? left : 0);
@@ -185,7 +180,7 @@ static void print_human(const struct sd_snapshot *a, const struct sd_snapshot *s
 	double left = sd_seconds_left(s);
 	int shown = 0;
 
-	printf("state        %s", state_name(cfg->state));
+	printf("state        %s", sd_state_name(cfg->state));
 	if (cfg->state == SD_DRAINING) {
 		printf(" for %.0f s", (s->mono_ns - cfg->drain_started_ns) / 1e9);
 		if (cfg->deadline_ns)

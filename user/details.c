@@ -104,37 +104,23 @@ size_t sd_details_keep(const char *m, size_t len, char *out, size_t cap)
 	return n;
 }
 
-static bool lws(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* The number of the CSeq header of a header section (0: none). */
+/* The number of the CSeq header of a header section (0: none): the
+ * lines read as the BYE builder reads them (folds included). */
 static __u32 cseq_number(const char *m, size_t len)
 {
-	for (size_t i = 0; i < len;) {
-		size_t e = i, v;
-		__u64 n = 0;
+	struct sd_hline h;
+	size_t i;
+	__u64 n = 0;
 
-		while (e < len && m[e] != '\n')
-			e++;
-		/* "CSeq" (no compact form), LWS, ':' */
-		if (e - i > 5 && !strncasecmp(m + i, "cseq", 4)) {
-			v = i + 4;
-			while (v < e && lws(m[v]))
-				v++;
-			if (v < e && m[v] == ':') {
-				v++;
-				/* the value may be folded onto the next line */
-				while (v < len && (lws(m[v]) || m[v] == '\r' ||
-						   (m[v] == '\n' && v + 1 < len && lws(m[v + 1]))))
-					v++;
-				while (v < len && m[v] >= '0' && m[v] <= '9' && n <= 0xffffffffULL)
-					n = n * 10 + (m[v++] - '0');
-				return n <= 0xffffffffULL ? (__u32)n : 0;
-			}
-		}
-		i = e + 1;
+	for (i = 0; i < len && m[i] != '\n'; i++)
+		;                               /* past the start line */
+	for (i++; i < len && sd_next_line(m, len, &i, &h) > 0;) {
+		if (!sd_name_is(h.name, "cseq", 0))
+			continue;
+		for (size_t k = 0; k < h.value.n && h.value.p[k] >= '0' && h.value.p[k] <= '9' &&
+				   n <= 0xffffffffULL; k++)
+			n = n * 10 + (h.value.p[k] - '0');
+		return n <= 0xffffffffULL ? (__u32)n : 0;
 	}
 	return 0;
 }

@@ -29,6 +29,11 @@ const char *const sd_responder_counter_names[SD_RC_MAX] = { SD_RESPONDER_COUNTER
 const char *const sd_method_names[SD_M_MAX] = { SD_METHODS(MNAME_) };
 #undef MNAME_
 const char *const sd_state_names[SD_STATE_MAX] = { "serving", "draining", "offline" };
+
+const char *sd_state_name(__u32 state)
+{
+	return state < SD_STATE_MAX ? sd_state_names[state] : "unknown";
+}
 const char *const sd_kind_names[SD_K_MAX] = {
 	"not_sip", "request", "response", "keepalive", "unparsed"
 };

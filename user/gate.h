@@ -20,6 +20,8 @@ extern const char *const sd_counter_names[SD_C_TOTAL];
 extern const char *const sd_responder_counter_names[SD_RC_MAX];
 extern const char *const sd_method_names[SD_M_MAX];
 extern const char *const sd_state_names[SD_STATE_MAX];
+/* The name of a state, "unknown" for a value no build writes. */
+const char *sd_state_name(__u32 state);
 extern const char *const sd_kind_names[SD_K_MAX];
 extern const char *const sd_verdict_names[SD_V_MAX];
 int sd_method_by_name(const char *name);      /* -1 if unknown */
