@@ -1184,24 +1184,77 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 }
 
 #ifndef SD_NO_CAPTURE
+/* Where the message crossed: the link-layer header, the addresses and
+ * ports.  Read in place (the headers are in the first buffer, the linear
+ * part of an skb), else through the helper. */
+static __always_inline int capture_hop(void *ctx, int is_skb, struct l4 *p, struct sd_hop *hop)
+{
+	void *data, *data_end;
+	__u32 l2 = p->l3off;
+	__u8 *a, addrs[32];
+
+	if (l2 < 14 || l2 > SD_L2_MAX || (p->l3 != 4 && p->l3 != 6))
+		return -1;
+	if (is_skb) {
+		data = (void *)(long)((struct __sk_buff *)ctx)->data;
+		data_end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
+	} else {
+		data = (void *)(long)((struct xdp_md *)ctx)->data;
+		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
+	}
+	/* source and destination, side by side in both headers; in place
+	 * when the first buffer holds the longest link-layer header and
+	 * the IP header (a header-split buffer may end right behind UDP's) */
+	if (data + SD_L2_MAX + (p->l3 == 4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr)) <= data_end) {
+		/* constant sizes: Ethernet alone, one tag or two */
+		if (l2 == 14)
+			__builtin_memcpy(hop->l2, data, 14);
+		else if (l2 == 18)
+			__builtin_memcpy(hop->l2, data, 18);
+		else if (l2 == SD_L2_MAX)
+			__builtin_memcpy(hop->l2, data, SD_L2_MAX);
+		else
+			return -1;
+		a = data + l2 + (p->l3 == 4 ? 12 : 8);
+	} else {
+		if (ctx_load(ctx, is_skb, 0, hop->l2, l2) ||
+		    ctx_load(ctx, is_skb, l2 + (p->l3 == 4 ? 12 : 8), addrs, p->l3 == 4 ? 8 : 32))
+			return -1;
+		a = addrs;
+	}
+	if (p->l3 == 4) {
+		__builtin_memcpy(hop->party_addr, a + (is_skb ? 4 : 0), 4);
+		__builtin_memcpy(hop->server_addr, a + (is_skb ? 0 : 4), 4);
+	} else {
+		__builtin_memcpy(hop->party_addr, a + (is_skb ? 16 : 0), 16);
+		__builtin_memcpy(hop->server_addr, a + (is_skb ? 0 : 16), 16);
+	}
+	hop->family = p->l3;
+	hop->l2_len = l2;
+	hop->party_port = is_skb ? p->dport : p->sport;
+	hop->server_port = is_skb ? p->sport : p->dport;
+	return 0;
+}
+
 /* Copy a message a BYE at the deadline will need (an INVITE that reaches
  * the server, a 2xx to an INVITE either way) into the capture ring, with
- * where it came from: the link-layer header, the addresses and ports,
- * the interface and RX queue.  At most SD_CAPTURE_SIP_MAX bytes: the
- * header section, and the start of the body when it fits (run keeps the
- * header section only).  Nothing else is ever copied: in-dialog
- * requests cost nothing here. */
+ * where it came from (capture_hop), the interface and RX queue.  At most
+ * SD_CAPTURE_SIP_MAX bytes: the header section, and the start of the
+ * body when it fits (run keeps the header section only).  Nothing else
+ * is ever copied: in-dialog requests cost nothing here.
+ *
+ * The payload is in the scanner's copy already, with the record's header
+ * right before it: one helper call copies the record, as long as the
+ * message.  No wakeup per record (an irq_work and a wakeup: microseconds
+ * per call): `run` reads the ring every SD_CAPTURE_POLL_MS, and is woken
+ * when a quarter of it is full (looked at every 64th record of a CPU). */
 static __always_inline void capture(void *ctx, int is_skb, struct l4 *p, struct sd_result *r,
 				    __u32 ifindex, __u32 rxq, struct sd_counters *cnt)
 {
-	struct sd_capture_hdr h;
-	struct bpf_dynptr dp;
 	struct sd_scratch *x;
-	__u32 zero = 0, len = p->len, l2 = p->l3off;
-	__u8 addrs[32];
+	__u32 zero = 0, len = p->len;
+	__u64 wake = BPF_RB_NO_WAKEUP;
 
-	/* the payload is in the scanner's copy already: no second read of
-	 * the packet, and a record only as long as the message */
 	x = bpf_map_lookup_elem(&SD_MAP_SCRATCH, &zero);
 	if (!x)
 		return;
@@ -1211,46 +1264,21 @@ static __always_inline void capture(void *ctx, int is_skb, struct l4 *p, struct 
 		len = SD_CAPTURE_SIP_MAX;
 	if (len > SD_SCAN_MAX)
 		len = SD_SCAN_MAX;
-	if (l2 > SD_L2_MAX)
-		l2 = SD_L2_MAX;
-	__builtin_memset(&h, 0, sizeof(h));
-	if (len < 1 || len > x->s.end || l2 < 14 || ctx_load(ctx, is_skb, 0, h.hop.l2, l2))
+	__builtin_memset(&x->cap, 0, sizeof(x->cap));
+	if (len < 1 || len > x->s.end || capture_hop(ctx, is_skb, p, &x->cap.hop))
 		goto lost;
-	/* source and destination, side by side in both headers */
-	if (p->l3 == 4 && !ctx_load(ctx, is_skb, p->l3off + 12, addrs, 8)) {
-		__builtin_memcpy(h.hop.party_addr, addrs + (is_skb ? 4 : 0), 4);
-		__builtin_memcpy(h.hop.server_addr, addrs + (is_skb ? 0 : 4), 4);
-	} else if (p->l3 == 6 && !ctx_load(ctx, is_skb, p->l3off + 8, addrs, 32)) {
-		__builtin_memcpy(h.hop.party_addr, addrs + (is_skb ? 16 : 0), 16);
-		__builtin_memcpy(h.hop.server_addr, addrs + (is_skb ? 0 : 16), 16);
-	} else {
-		goto lost;
-	}
-	h.call_id_hash = r->call_id_hash;
-	h.dir = is_skb ? SD_CAP_EGRESS : SD_CAP_INGRESS;
-	h.kind = r->kind;
-	h.status = r->status;
-	h.len = len;
-	h.hop.ifindex = ifindex;
-	h.hop.rx_queue = rxq;
-	h.hop.family = p->l3;
-	h.hop.l2_len = l2;
-	h.hop.party_port = is_skb ? p->dport : p->sport;
-	h.hop.server_port = is_skb ? p->sport : p->dport;
-	if (bpf_ringbuf_reserve_dynptr(&SD_MAP_CAPTURE, sizeof(h) + len, 0, &dp)) {
-		bpf_ringbuf_discard_dynptr(&dp, 0);     /* the ring is full */
-		goto lost;
-	}
-	if (bpf_dynptr_write(&dp, 0, &h, sizeof(h), 0) ||
-	    bpf_dynptr_write(&dp, sizeof(h), x->buf, len, 0)) {
-		bpf_ringbuf_discard_dynptr(&dp, 0);
-		goto lost;
-	}
-	/* no wakeup per record (an irq_work and a wakeup: microseconds per
-	 * call): `run` reads the ring every SD_CAPTURE_POLL_MS and is woken
-	 * only when a quarter of it is full */
-	bpf_ringbuf_submit_dynptr(&dp, bpf_ringbuf_query(&SD_MAP_CAPTURE, BPF_RB_AVAIL_DATA) >
-				  SD_CAPTURE_RING / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	x->cap.call_id_hash = r->call_id_hash;
+	x->cap.dir = is_skb ? SD_CAP_EGRESS : SD_CAP_INGRESS;
+	x->cap.kind = r->kind;
+	x->cap.status = r->status;
+	x->cap.len = len;
+	x->cap.hop.ifindex = ifindex;
+	x->cap.hop.rx_queue = rxq;
+	if (!(++x->captures & 63) &&
+	    bpf_ringbuf_query(&SD_MAP_CAPTURE, BPF_RB_AVAIL_DATA) > SD_CAPTURE_RING / 4)
+		wake = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&SD_MAP_CAPTURE, &x->cap, sizeof(x->cap) + len, wake))
+		goto lost;                      /* the ring is full */
 	cnt->captured++;
 	return;
 lost:

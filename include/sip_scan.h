@@ -105,8 +105,16 @@ struct sd_scan {
 /* Per-CPU scratch of the XDP program: the payload copy and the state. */
 struct sd_scratch {
 	struct sd_scan s;
+	__u32 captures;             /* records this CPU wrote to the capture ring */
+	__u32 pad;
+	/* A capture record is this header and then buf: both side by side
+	 * here, so that one bpf_ringbuf_output() copies the record. */
+	struct sd_capture_hdr cap;
 	__u8 buf[SD_SCAN_MAX + 8];  /* +8: whole-word reads near the end */
 };
+_Static_assert(__builtin_offsetof(struct sd_scratch, buf) ==
+	       __builtin_offsetof(struct sd_scratch, cap) + sizeof(struct sd_capture_hdr),
+	       "struct sd_scratch: the capture header right before the payload");
 
 /* RFC 3261 token characters: alphanum and -.!%*_+`'~ */
 #define SD_BIT(c) (1ULL << ((c) & 63))
