@@ -193,12 +193,50 @@ struct scan_ctx {
 	struct sd_scratch *x;
 };
 
-#define SKIP_WORDS 8
+#define SKIP_WORDS 16
 #define STEPS 4
+#define SCAN_MASK (SD_SCAN_MAX - 1)
+
+/* A skipped line ends at pos (its CR or LF).  When the next line is
+ * skipped as well -- its first byte cannot begin To, Call-ID or CSeq,
+ * or it folds the skipped line -- go past that byte at once, in the
+ * state sd_scan_step would leave (SKIP, the CR-LF and the byte counted
+ * in steps).  0: feed these bytes to the state machine instead (the end
+ * of the header section, a header we read, a lone CR, the budget). */
+static __always_inline int skip_line_end(struct sd_scratch *x, struct sd_scan *s, __u32 *ppos,
+					 __u32 end)
+{
+	__u32 pos = *ppos, counted = 1;         /* the next line's first byte */
+	__u8 c;
+
+	if (x->buf[pos & SCAN_MASK] == '\r') {
+		if (pos + 1 >= end || x->buf[(pos + 1) & SCAN_MASK] != '\n')
+			return 0;
+		pos++;
+		counted++;                      /* an LF after CR is not skipped */
+	}
+	if (pos + 1 >= end)
+		return 0;
+	c = x->buf[(pos + 1) & SCAN_MASK];
+	if (c == '\r' || c == '\n' || (c | 0x20) == 't' || (c | 0x20) == 'i' || (c | 0x20) == 'c')
+		return 0;
+	/* a fold continues the line: only a header line's (the start
+	 * line must not fold) */
+	if (sd_is_ws(c) && (s->st != SD_ST_SKIP || !s->hl))
+		return 0;
+	if (s->steps + counted > SD_SCAN_STEPS)
+		return 0;
+	s->steps += counted;
+	s->st = SD_ST_SKIP;
+	s->hl = 1;
+	*ppos = pos + 2;
+	return 1;
+}
 
 /* One bpf_loop step.  Where the state only waits for the end of the line
  * (the rest of a header we do not read), jump over up to SKIP_WORDS
- * words to the next CR or LF; then feed one byte to the state machine.
+ * words to the next CR or LF, and over whole lines we do not read
+ * either (skip_line_end); then feed bytes to the state machine.
  * The bytes jumped over are exactly those sd_scan_step would ignore. */
 static long scan_cb(__u32 i, void *data)
 {
@@ -213,7 +251,7 @@ static long scan_cb(__u32 i, void *data)
 		__u64 w, m, h = s->hash;
 		__u32 n, j;
 
-		__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
+		__builtin_memcpy(&w, &x->buf[pos & SCAN_MASK], 8);
 		m = sd_word_find4(w, ' ', '\t', '\r', '\n');
 		n = m ? sd_first_flagged(m) : 8;
 		for (j = 0; j < 8; j++) {
@@ -235,13 +273,16 @@ static long scan_cb(__u32 i, void *data)
 		for (k = 0; k < SKIP_WORDS && pos + 8 <= end; k++) {
 			__u64 w, m;
 
-			__builtin_memcpy(&w, &x->buf[pos & (SD_SCAN_MAX - 1)], 8);
+			__builtin_memcpy(&w, &x->buf[pos & SCAN_MASK], 8);
 			m = sd_word_find4(w, stop, '\r', '\n', '\n');
-			if (m) {
-				pos += sd_first_flagged(m);
-				break;
+			if (!m) {
+				pos += 8;
+				continue;
 			}
-			pos += 8;
+			pos += sd_first_flagged(m);
+			/* the line ends: on to the next when it is skipped too */
+			if (stop != '\n' || !skip_line_end(x, s, &pos, end))
+				break;
 		}
 		if (pos >= end) {
 			s->pos = pos;
@@ -250,7 +291,7 @@ static long scan_cb(__u32 i, void *data)
 	}
 	/* then a few bytes through the state machine, while it reads them */
 	for (k = 0; k < STEPS; k++) {
-		sd_scan_step(s, x->buf[pos & (SD_SCAN_MAX - 1)]);
+		sd_scan_step(s, x->buf[pos & SCAN_MASK]);
 		pos++;
 		if (s->st == SD_ST_DONE) {
 			s->pos = pos;

@@ -606,6 +606,43 @@ static void test_jumbo(void)
 		      "headers beyond %d bytes: err %d kind %d unparsed %d verdict %d", SD_SCAN_MAX,
 		      err, r.kind, r.unparsed, r.verdict);
 	}
+	/* the step budget (SD_SCAN_STEPS bytes examined one by one) at its
+	 * edge, reached through short lines the XDP side skips whole (their
+	 * line ends and first bytes are counted, as the parser counts them):
+	 * CR-LF lines, LF-only lines, folds of a skipped line.  Both sides
+	 * agree on every count, and the edge is crossed in each series. */
+	{
+		static const struct { const char *line; int from, to; } series[] = {
+			{ "X: a\r\n", 1000, 1040 },
+			{ "X: a\n", 2010, 2050 },
+			{ "X: a\r\n b\r\n", 490, 530 },
+		};
+		static char big[SD_SCAN_MAX];
+		struct sd_result u;
+
+		for (size_t k = 0; k < sizeof(series) / sizeof(series[0]); k++) {
+			int parsed = 0, budget = 0, differ = 0;
+
+			for (int lines = series[k].from; lines <= series[k].to; lines++) {
+				n = sprintf(big, "INVITE sip:b@198.18.0.2 SIP/2.0\r\n");
+				for (int i = 0; i < lines; i++)
+					n += sprintf(big + n, "%s", series[k].line);
+				n += sprintf(big + n, "To: <sip:b@x>\r\nCall-ID: steps@x\r\n\r\n");
+				err = run_msg(&wraps[0], big, n, &r);
+				sd_parse(big, n, &u);
+				if (err || r.kind != u.kind || r.unparsed != u.unparsed || r.flags != u.flags)
+					differ++;
+				if (r.kind == SD_K_UNPARSED && r.unparsed == SD_U_BUDGET)
+					budget++;
+				else if (r.kind == SD_K_REQUEST)
+					parsed++;
+			}
+			check(!differ && parsed && budget,
+			      "step budget through %d-%d skipped lines of '%.4s...': XDP and parser differ "
+			      "on %d, %d parsed, %d over the budget", series[k].from, series[k].to,
+			      series[k].line, differ, parsed, budget);
+		}
+	}
 	set_state(SD_SERVING, 0);
 }
 
