@@ -349,6 +349,18 @@ static __always_inline long ctx_load(void *ctx, int is_skb, __u32 off, void *to,
 		      : bpf_xdp_load_bytes(ctx, off, to, len);
 }
 
+/* The first buffer (XDP) or the linear part (skb), for direct access. */
+static __always_inline void ctx_data(void *ctx, int is_skb, void **data, void **data_end)
+{
+	if (is_skb) {
+		*data = (void *)(long)((struct __sk_buff *)ctx)->data;
+		*data_end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
+	} else {
+		*data = (void *)(long)((struct xdp_md *)ctx)->data;
+		*data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
+	}
+}
+
 static __always_inline __u32 ctx_len(void *ctx, int is_skb)
 {
 	return is_skb ? ((struct __sk_buff *)ctx)->len : bpf_xdp_get_buff_len(ctx);
@@ -368,13 +380,7 @@ static __always_inline int walk_l4(void *ctx, int is_skb, struct l4 *p)
 	__u16 proto;
 	__u8 nexthdr;
 
-	if (is_skb) {
-		data = (void *)(long)((struct __sk_buff *)ctx)->data;
-		data_end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
-	} else {
-		data = (void *)(long)((struct xdp_md *)ctx)->data;
-		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
-	}
+	ctx_data(ctx, is_skb, &data, &data_end);
 	if (parse_eth(data, data_end, &off, &proto))
 		return L4_BAD;
 	if (proto == bpf_htons(ETH_P_IP)) {
@@ -1236,13 +1242,7 @@ static __always_inline int capture_hop(void *ctx, int is_skb, struct l4 *p, stru
 
 	if (l2 < 14 || l2 > SD_L2_MAX || (p->l3 != 4 && p->l3 != 6))
 		return -1;
-	if (is_skb) {
-		data = (void *)(long)((struct __sk_buff *)ctx)->data;
-		data_end = (void *)(long)((struct __sk_buff *)ctx)->data_end;
-	} else {
-		data = (void *)(long)((struct xdp_md *)ctx)->data;
-		data_end = (void *)(long)((struct xdp_md *)ctx)->data_end;
-	}
+	ctx_data(ctx, is_skb, &data, &data_end);
 	/* source and destination, side by side in both headers; in place
 	 * when the first buffer holds the longest link-layer header and
 	 * the IP header (a header-split buffer may end right behind UDP's) */
