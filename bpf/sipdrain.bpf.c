@@ -1237,7 +1237,7 @@ static __always_inline int redirect(struct xdp_md *ctx, struct sd_config *cfg,
 static __always_inline int capture_hop(void *ctx, int is_skb, struct l4 *p, struct sd_hop *hop)
 {
 	void *data, *data_end;
-	__u32 l2 = p->l3off;
+	__u32 l2 = p->l3off, aoff = p->l3 == 4 ? 12 : 8;   /* the source address */
 	__u8 *a, addrs[32];
 
 	if (l2 < 14 || l2 > SD_L2_MAX || (p->l3 != 4 && p->l3 != 6))
@@ -1256,10 +1256,10 @@ static __always_inline int capture_hop(void *ctx, int is_skb, struct l4 *p, stru
 			__builtin_memcpy(hop->l2, data, SD_L2_MAX);
 		else
 			return -1;
-		a = data + l2 + (p->l3 == 4 ? 12 : 8);
+		a = data + l2 + aoff;
 	} else {
 		if (ctx_load(ctx, is_skb, 0, hop->l2, l2) ||
-		    ctx_load(ctx, is_skb, l2 + (p->l3 == 4 ? 12 : 8), addrs, p->l3 == 4 ? 8 : 32))
+		    ctx_load(ctx, is_skb, l2 + aoff, addrs, p->l3 == 4 ? 8 : 32))
 			return -1;
 		a = addrs;
 	}

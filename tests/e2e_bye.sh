@@ -69,6 +69,8 @@ wait_rc() {
 	fi
 }
 # the figures drain --wait and run's log print
+# the responder's BYE counters, as status --json prints them: [sent, responses]
+BYE_COUNTS='[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'
 bye_line() { echo "ended $1 calls\? with BYE ($2 answered 200, $3 no answer), $4 could not be ended ($5 learned, $6 early, $7 without details)"; }
 
 # BYE_CASES="proxy uas noanswer restart refuse bad": only those cases
@@ -136,8 +138,8 @@ proxy_case() {
 		test "$(jget $NS_S $PIN 'sorted(d["bye"]["not_ended"].items())')" = "[('early', 0), ('learned', 0), ('no_details', 0)]"
 	# the parties answer within a millisecond of each BYE (veth): none
 	# needs a retransmission, unless the gate lost an answer
-	check "no BYE retransmitted, every answer taken: responder bye_sent $((2 * N)), bye_responses $((2 * N)) (got $(jget $NS_S $PIN '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
-		test "$(jget $NS_S $PIN '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$((2 * N)), $((2 * N))]"
+	check "no BYE retransmitted, every answer taken: responder bye_sent $((2 * N)), bye_responses $((2 * N)) (got $(jget $NS_S $PIN "$BYE_COUNTS"))" \
+		test "$(jget $NS_S $PIN "$BYE_COUNTS")" = "[$((2 * N)), $((2 * N))]"
 	for i in $(seq 50); do [ -s $hook ] && break; sleep 0.1; done
 	check "the on-offline hook got the figures ($(grep -E 'BYE|NOT_ENDED' $hook 2>/dev/null | tr '\n' ' '))" \
 		bash -c "grep -qx SIPDRAIN_CALLS_BYE=$N $hook && grep -qx SIPDRAIN_BYE_ANSWERED=$N $hook &&
@@ -199,8 +201,8 @@ if want uas; then
 		test "$(msgs $WORK/uas-71.msg 'len([x for x in m if x["dir"] == "in" and "BYE" in x["cseq"]])')" = 0
 	check "status: bye 1 call, 1 answered ($(sj 'd.get("bye")'))" \
 		test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"])')" = "(1, 1, 0)"
-	check "responder: bye_sent 1, bye_responses 1 ($(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
-		test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[1, 1]"
+	check "responder: bye_sent 1, bye_responses 1 ($(sj "$BYE_COUNTS"))" \
+		test "$(sj "$BYE_COUNTS")" = "[1, 1]"
 	teardown
 fi
 
@@ -246,7 +248,7 @@ if want noanswer; then
 		grep -q '^ok' $WORK/party.check
 	n=$(python3 -c "import json; print(len(json.load(open('$WORK/party.json'))['byes']))" 2>/dev/null)
 	check "responder: bye_sent counts every transmission ($(sj 'd["responder"]["counters"]["bye_sent"]') for $n received), no response" \
-		test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$n, 0]"
+		test "$(sj "$BYE_COUNTS")" = "[$n, 0]"
 	check "status: 1 call, no_answer 1 ($(sj 'd.get("bye")'))" \
 		test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"], d["bye"]["pending"])')" = "(1, 0, 1, False)"
 	teardown
@@ -273,8 +275,8 @@ if want restart; then
 	wait_rc $UAC 10; rc=$RC
 	check "the callers got their BYEs, 0 failed calls (sipp exit $rc)" test "$rc" = 0
 	# sent in one tick; each caller answers within a millisecond
-	check "no BYE retransmitted, every answer taken: responder bye_sent $R, bye_responses $R ($(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'))" \
-		test "$(sj '[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]')" = "[$R, $R]"
+	check "no BYE retransmitted, every answer taken: responder bye_sent $R, bye_responses $R ($(sj "$BYE_COUNTS"))" \
+		test "$(sj "$BYE_COUNTS")" = "[$R, $R]"
 	teardown
 fi
 

@@ -382,9 +382,7 @@ static void tally(struct sd_byes *b)
 	b->cfg.bye_answered = b->cfg.bye_no_answer = b->cfg.bye_otherwise = 0;
 	while (i < b->n) {
 		unsigned call = b->t[i].call;
-		bool none = false, other = false;
-
-		bool partial = b->t[i].partial;
+		bool none = false, other = false, partial = b->t[i].partial;
 
 		for (; i < b->n && b->t[i].call == call; i++) {
 			int st = __atomic_load_n(&b->t[i].status, __ATOMIC_ACQUIRE);

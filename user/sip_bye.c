@@ -600,7 +600,7 @@ static enum sd_bye_outcome plan(struct bye *b, const struct sd_details *d, enum 
 	 * for, whichever party the BYE would go to; the call is counted as
 	 * not ended rather than half-trusted */
 	if (rc == SD_BYE_OK)
-		rc = plan_target(b, &b->resp);  /* read, then the party's is planned */
+		rc = plan_target(b, &b->resp);  /* also the callee's target */
 	if (rc == SD_BYE_OK) {
 		/* the callee's side speaks with the 2xx's To as From; toward a
 		 * UAS's caller the To is the INVITE's From (the same value) */
@@ -609,8 +609,9 @@ static enum sd_bye_outcome plan(struct bye *b, const struct sd_details *d, enum 
 		else
 			rc = plan_parties(b, &b->resp.from, &b->resp.to);
 	}
-	if (rc == SD_BYE_OK)
-		rc = plan_target(b, as_callee ? &b->inv : &b->resp);
+	/* toward the caller: its Contact, from the INVITE */
+	if (rc == SD_BYE_OK && as_callee)
+		rc = plan_target(b, &b->inv);
 	if (rc == SD_BYE_OK)
 		rc = plan_route(b, role, to, o);
 	if (rc == SD_BYE_OK)
