@@ -12,6 +12,8 @@
 #    (its tag in From, a CSeq above the UAS's own re-INVITE's);
 #  - a party that never answers: retransmissions at T1 doubling to T2
 #    (0.5, 1, 2, 4, 4 ... s), none after 64*T1 = 32 s; counted no answer;
+#  - resume while the BYEs go on: no BYE after it, the hook that waits
+#    for their outcome does not run, resume --json says both;
 #  - run restarted between the calls' setup and the deadline: the BYEs
 #    still go out (the details are pinned);
 #  - --at-deadline refuse: no BYE, the calls are left up, as before;
@@ -73,7 +75,7 @@ wait_rc() {
 BYE_COUNTS='[d["responder"]["counters"][k] for k in ("bye_sent", "bye_responses")]'
 bye_line() { echo "ended $1 calls\? with BYE ($2 answered 200, $3 no answer), $4 could not be ended ($5 learned, $6 early, $7 without details)"; }
 
-# BYE_CASES="proxy uas noanswer restart refuse bad": only those cases
+# BYE_CASES="proxy uas noanswer resume restart refuse bad": only those cases
 # (all by default)
 want() { [ -z "${BYE_CASES:-}" ] || [[ " $BYE_CASES " == *" $1 "* ]]; }
 
@@ -251,6 +253,43 @@ if want noanswer; then
 		test "$(sj "$BYE_COUNTS")" = "[$n, 0]"
 	check "status: 1 call, no_answer 1 ($(sj 'd.get("bye")'))" \
 		test "$(sj '(d["bye"]["calls"], d["bye"]["answered"], d["bye"]["no_answer"], d["bye"]["pending"])')" = "(1, 0, 1, False)"
+	teardown
+fi
+
+if want resume; then
+	echo "-- resume while the BYEs go on: they stop, and the hook that waited for them does not run"
+	uas_start 77 - || fail "setup"
+	bg_c python3 "$ROOT/tests/bye_party.py" 198.18.77.1 5070 198.18.77.2 5060 20 10 $WORK/party-77.json \
+		> $WORK/party-77.out
+	PARTY=${PIDS[-1]}
+	for i in $(seq 50); do grep -q up $WORK/party-77.out && break; sleep 0.1; done
+	check "the party's call is up" poll $NS_S $PIN_DIR 'd["dialogs"]["confirmed"]' 1 5
+	in_s "$SD" drain --deadline 1s --min-watch 0 --exec-on-offline "touch $WORK/hook-77" >/dev/null 2>&1
+	check "offline at the deadline, its BYE pending (no answer)" \
+		poll $NS_S $PIN_DIR '(d["state"], d["bye"]["pending"])' "('offline', True)" 5
+	sleep 1         # the BYE and its first retransmission (0.5 s), the next due 1 s later
+	in_s "$SD" resume --json > $WORK/resume-77.json 2>&1
+	check "resume --json: byes_stopped and hook_cancelled ($(cat $WORK/resume-77.json))" \
+		/usr/bin/python3 -c '
+import json, sys, jsonschema
+d = json.load(open(sys.argv[2]))
+jsonschema.validate(d, json.load(open(sys.argv[1])))
+sys.exit(not (d["byes_stopped"] is True and d["hook_cancelled"] is True and d["previous_state"] == "offline"))
+' "$ROOT/user/dist/schema/resume.schema.json" $WORK/resume-77.json
+	sleep 0.5       # the responder's next tick sees the resume
+	s0=$(sj 'd["responder"]["counters"]["bye_sent"]')
+	sleep 4         # without the resume, at least one more transmission (1, 2, 4 s apart)
+	s1=$(sj 'd["responder"]["counters"]["bye_sent"]')
+	check "no BYE sent after the resume (bye_sent $s0, 4 s later $s1; 2 to 4 before it)" \
+		test "$s0" = "$s1" -a "$s0" -ge 2 -a "$s0" -le 4
+	wait_rc $PARTY 15
+	n=$(python3 -c "import json; print(len(json.load(open('$WORK/party-77.json'))['byes']))" 2>/dev/null)
+	check "the party received as many BYEs as were sent ($n of $s1)" test "$n" = "$s1"
+	check "the on-offline hook did not run" test ! -e $WORK/hook-77
+	check "run's log says the BYEs stopped ($(grep -o "the deadline's BYEs stop.*" $WORK/run-77.log))" \
+		grep -q "the deadline's BYEs stop: the drain was resumed or replaced (the on-offline hook, which waited for them, does not run)" $WORK/run-77.log
+	check "serving, nothing pending ($(sj '(d["state"], d["bye"]["pending"])'))" \
+		test "$(sj '(d["state"], d["bye"]["pending"])')" = "('serving', False)"
 	teardown
 fi
 

@@ -319,6 +319,10 @@ int sd_byes_start(struct sd_byes *b)
 			return err;
 		}
 	}
+	if (b->cfg.state != SD_OFFLINE || !(b->cfg.flags & SD_CF_BYE_PENDING)) {
+		pr_info("the deadline's BYEs are not sent: the drain was resumed or replaced at once\n");
+		return 0;
+	}
 	b->drain_started_ns = b->cfg.drain_started_ns;
 	b->cfg.bye_calls = b->cfg.bye_answered = b->cfg.bye_no_answer = b->cfg.bye_otherwise = 0;
 	b->cfg.not_ended_learned = b->cfg.not_ended_early = b->cfg.not_ended_no_details = 0;
@@ -428,7 +432,9 @@ bool sd_byes_tick(struct sd_byes *b)
 		pthread_mutex_lock(&b->lock);
 		b->active = false;
 		pthread_mutex_unlock(&b->lock);
-		pr_info("the deadline's BYEs stop: the drain was resumed or replaced\n");
+		pr_info("the deadline's BYEs stop: the drain was resumed or replaced%s\n",
+			b->cfg.on_offline[0] && !(b->cfg.flags & SD_CF_HOOK_DONE) ?
+			" (the on-offline hook, which waited for them, does not run)" : "");
 		return false;
 	}
 	was = b->cfg;

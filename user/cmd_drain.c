@@ -19,6 +19,39 @@
 #include "responder.h"
 #include "snapshot.h"
 
+/* A resume or a new drain while the deadline's BYEs go on stops them,
+ * and the on-offline hook, which waits for their outcome, never runs (a
+ * hook that stops the server must not run on a node that serves again).
+ * Decided under the config lock, so exactly one of the two happens: the
+ * hook ran before this command, or this command cancelled it. */
+struct stopped_byes {
+	bool byes;      /* the previous drain's BYEs were still going */
+	bool hook;      /* its on-offline hook had not run, and will not */
+};
+
+static struct stopped_byes stopped_byes(const struct sd_config *prev)
+{
+	struct stopped_byes sb;
+
+	sb.byes = prev->state == SD_OFFLINE && (prev->flags & SD_CF_BYE_PENDING);
+	sb.hook = sb.byes && prev->on_offline[0] && !(prev->flags & SD_CF_HOOK_DONE);
+	return sb;
+}
+
+static void say_stopped_byes(const struct sd_config *prev, struct stopped_byes sb)
+{
+	if (sb.byes)
+		pr_info("the deadline's BYEs stop (%u of %u call%s answered so far)%s\n",
+			prev->bye_answered, prev->bye_calls, prev->bye_calls == 1 ? "" : "s",
+			sb.hook ? "; the on-offline hook, which waited for them, does not run" : "");
+}
+
+static void json_stopped_byes(struct stopped_byes sb)
+{
+	printf(",\"byes_stopped\":%s,\"hook_cancelled\":%s", sb.byes ? "true" : "false",
+	       sb.hook ? "true" : "false");
+}
+
 /* --retry-after auto: the seconds left until the deadline */
 #define RETRY_AUTO 0xffffffffU
 
@@ -334,6 +367,7 @@ int cmd_drain(int argc, char **argv)
 	struct sd_drain_view before, after;
 	struct sd_snapshot snap;
 	struct sd_config cfg, prev;
+	struct stopped_byes sb;
 	char what[768];
 	bool retry_auto, fresh;
 	int first, fd, nchanges;
@@ -414,6 +448,7 @@ int cmd_drain(int argc, char **argv)
 			"need --deadline%s\n", fresh ? "" : " (the running drain has none)");
 		return SD_EXIT_USAGE;
 	}
+	sb = stopped_byes(&prev);
 	cfg.offline_ns = 0;
 	cfg.offline_reason = SD_OR_NONE;
 	cfg.calls_cut = 0;
@@ -442,6 +477,7 @@ int cmd_drain(int argc, char **argv)
 			json_view(&before);
 		printf(",\"settings\":");
 		json_view(&after);
+		json_stopped_byes(sb);
 		printf("}\n");
 		fflush(stdout);
 	} else if (!fresh) {
@@ -451,6 +487,7 @@ int cmd_drain(int argc, char **argv)
 		if (prev.state == SD_OFFLINE)
 			pr_info("draining again (the node was offline for %.0f s)\n",
 				state_seconds(&prev, now) < 0 ? 0 : state_seconds(&prev, now));
+		say_stopped_byes(&prev, sb);
 		pr_info("draining: new calls get 503 (Retry-After: ");
 		if (after.retry_auto)
 			pr_info("seconds left to the deadline)");
@@ -475,6 +512,7 @@ int cmd_resume(int argc, char **argv)
 	struct resume_opts ro = { 0 };
 	const struct sd_opt_group groups[] = { { resume_options, &ro }, { 0 } };
 	struct sd_config cfg, prev;
+	struct stopped_byes sb;
 	int first, fd;
 	double was;
 
@@ -490,6 +528,7 @@ int cmd_resume(int argc, char **argv)
 		return SD_EXIT_ERR;
 	prev = cfg;
 	was = state_seconds(&prev, sd_now_ns());
+	sb = stopped_byes(&prev);
 	if (cfg.state == SD_SERVING) {
 		sd_config_end(fd, lock_fd, NULL);
 	} else {
@@ -514,6 +553,7 @@ int cmd_resume(int argc, char **argv)
 			printf("null");
 		else
 			printf("%.3f", was);
+		json_stopped_byes(sb);
 		printf("}\n");
 	} else if (prev.state == SD_SERVING) {
 		pr_info("already serving\n");
@@ -523,5 +563,7 @@ int cmd_resume(int argc, char **argv)
 	} else {
 		pr_info("serving (was %s for %.0f s)\n", sd_state_name(prev.state), was < 0 ? 0 : was);
 	}
+	if (!ro.json)
+		say_stopped_byes(&prev, sb);
 	return SD_EXIT_OK;
 }

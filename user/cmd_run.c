@@ -190,6 +190,7 @@ int cmd_run(int argc, char **argv)
 	struct sd_byes *byes = NULL;
 	struct sd_http *http = NULL;
 	struct timespec last_agent = { 0 };
+	struct sd_snapshot switched;    /* the agent's switch to offline */
 	struct sd_config last_cfg;
 	bool pins_lost = false;
 	int first, rc, err;
@@ -352,9 +353,11 @@ int cmd_run(int argc, char **argv)
 		    (now.tv_nsec - last_agent.tv_nsec) / 1000000 >= 250) {
 			/* its switch to offline, logged by the agent: the
 			 * audit takes it in before any later change */
-			if (sd_agent_tick(NULL) > 0) {
+			if (sd_agent_tick(&switched) > 0) {
 				sd_audit_tick(&audit, r.cfg);
-				if (r.cfg->flags & SD_CF_BYE_PENDING)
+				/* by what the switch wrote: a resume may already
+				 * have cleared it, and start() says so */
+				if (switched.cfg.flags & SD_CF_BYE_PENDING)
 					sd_byes_start(byes);
 			}
 			last_agent = now;
