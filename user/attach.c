@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,46 @@ static void tc_detach(int ifindex)
 	bpf_tc_detach(&hook, &opts);
 }
 
+/* Without CAP_SYS_ADMIN the kernel refuses BPF_PROG_GET_FD_BY_ID: libxdp
+ * cannot see what is attached (and attached ours alone, without its
+ * dispatcher).  The pinned program is ours: if netlink reports its id in
+ * one mode, detach exactly it there (XDP_FLAGS_REPLACE with its fd: a
+ * program attached meanwhile by someone else stays).  -ENOENT when it is
+ * not attached, or not pinned. */
+static int detach_pinned(int ifindex, const char *name)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info), mode;
+	int fd, err;
+
+	fd = sd_pinned_map_fd(SD_PROG_PIN);
+	if (fd < 0)
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		goto out;
+	mode = q.drv_prog_id == info.id ? XDP_FLAGS_DRV_MODE :
+	       q.skb_prog_id == info.id ? XDP_FLAGS_SKB_MODE :
+	       q.hw_prog_id == info.id ? XDP_FLAGS_HW_MODE : 0;
+	if (!mode) {
+		err = -ENOENT;
+		goto out;
+	}
+	a.old_prog_fd = fd;
+	err = bpf_xdp_detach(ifindex, mode | XDP_FLAGS_REPLACE, &a);
+	if (err)
+		pr_warn("%s: cannot detach: %s\n", name, strerror(-err));
+out:
+	close(fd);
+	return err;
+}
+
 static int detach_ifindex(int ifindex, const char *name)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
@@ -80,8 +121,10 @@ static int detach_ifindex(int ifindex, const char *name)
 
 	tc_detach(ifindex);
 	if (libxdp_get_error(mp)) {
-		pr_warn("%s: no XDP program found (already gone)\n", name);
-		return 0;
+		err = detach_pinned(ifindex, name);
+		if (err == -ENOENT)
+			pr_warn("%s: no XDP program found (already gone)\n", name);
+		return err == -ENOENT ? 0 : err;
 	}
 	p = find_ours(mp);
 	if (!p) {
