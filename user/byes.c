@@ -62,6 +62,7 @@ struct txn {
 
 struct sd_byes {
 	struct sd_responder_counters *c;
+	const volatile struct sd_config *pinned;        /* read as a seqlock, no syscall */
 	pthread_mutex_t lock;           /* the array (start) against the data path's responses */
 	int pkt_fd;
 	struct txn *t;
@@ -72,13 +73,15 @@ struct sd_byes {
 	struct sd_config cfg;           /* the counts so far */
 };
 
-struct sd_byes *sd_byes_new(struct sd_responder_counters *counters)
+struct sd_byes *sd_byes_new(struct sd_responder_counters *counters,
+			    const volatile struct sd_config *cfg)
 {
 	struct sd_byes *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return NULL;
 	b->c = counters;
+	b->pinned = cfg;
 	b->pkt_fd = -1;
 	pthread_mutex_init(&b->lock, NULL);
 	return b;
@@ -308,17 +311,7 @@ int sd_byes_start(struct sd_byes *b)
 	b->ncalls = 0;
 	b->active = false;
 	pthread_mutex_unlock(&b->lock);
-	{
-		int cfd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG));
-
-		err = cfd < 0 ? cfd : sd_config_get(cfd, &b->cfg);
-		if (cfd >= 0)
-			close(cfd);
-		if (err) {
-			pr_warn("cannot read the config: %s\n", strerror(-err));
-			return err;
-		}
-	}
+	sd_config_read(b->pinned, &b->cfg);
 	if (b->cfg.state != SD_OFFLINE || !(b->cfg.flags & SD_CF_BYE_PENDING)) {
 		pr_info("the deadline's BYEs are not sent: the drain was resumed or replaced at once\n");
 		return 0;
@@ -410,13 +403,9 @@ static void tally(struct sd_byes *b)
 static bool still_ours(struct sd_byes *b)
 {
 	struct sd_config cfg;
-	int fd = sd_pinned_map_fd(SD_STR(SD_MAP_CONFIG)), err;
 
-	if (fd < 0)
-		return false;
-	err = sd_config_get(fd, &cfg);
-	close(fd);
-	return !err && cfg.state == SD_OFFLINE && cfg.drain_started_ns == b->drain_started_ns &&
+	sd_config_read(b->pinned, &cfg);
+	return cfg.state == SD_OFFLINE && cfg.drain_started_ns == b->drain_started_ns &&
 	       (cfg.flags & SD_CF_BYE_PENDING);
 }
 

@@ -16,8 +16,11 @@
 
 struct sd_byes;
 
-/* counters: the responder's (bye_sent, bye_send_failed, bye_responses) */
-struct sd_byes *sd_byes_new(struct sd_responder_counters *counters);
+/* counters: the responder's (bye_sent, bye_send_failed, bye_responses);
+ * cfg: the pinned config, mmapped (run stops ticking when its pins are
+ * replaced) */
+struct sd_byes *sd_byes_new(struct sd_responder_counters *counters,
+			    const volatile struct sd_config *cfg);
 void sd_byes_free(struct sd_byes *b);
 
 /* Begin with the calls the tables hold now (the gate has just gone

@@ -241,7 +241,7 @@ int cmd_run(int argc, char **argv)
 	if (!err) {
 		/* the BYEs at the deadline: their answers come through the
 		 * data path thread */
-		byes = sd_byes_new(&r.st->c);
+		byes = sd_byes_new(&r.st->c, r.cfg);
 		r.bye_response = byes ? sd_byes_response : NULL;
 		r.bye_ctx = byes;
 		sd_agent_sends_byes = byes != NULL;
