@@ -26,6 +26,7 @@
 
 #include "gate.h"
 #include "packet.h"
+#include "sip_hdr.h"
 #include "sip_reply.h"
 #include "sip_scan.h"
 #include "tester.h"
@@ -605,6 +606,39 @@ static void test_corpus(void)
 	check(corpus_dir(own_dir, ".sip") >= 40, "own corpus missing");
 }
 
+/* The value scanner both builders split and check header values with
+ * (RFC 3261 7.3.1): a comma inside a quoted string or <...> separates
+ * nothing, a quoted pair hides the quote, a '"' inside <...> opens no
+ * string (it is not a URI character). */
+static void test_header_values(void)
+{
+	static const struct {
+		const char *v;
+		size_t first;           /* sd_first_value */
+		bool balanced;
+	} t[] = {
+		{ "", 0, true },
+		{ "a, b", 1, true },
+		{ "\"x, y\" <sip:a@h>, <sip:b@h>", 16, true },
+		{ "<sip:a@h;lr>,<sip:b@h>", 12, true },
+		{ "\"q\\\", c\" <sip:a@h>, b", 18, true },
+		{ "<sip:a\"b@h>, <sip:c@h>", 11, true },
+		{ "\"open, still", 12, false },
+		{ "<sip:a@h, b", 11, false },
+		{ "\"tail\\", 6, false },
+		{ "SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/UDP g", 29, true },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sd_span v = { t[i].v, strlen(t[i].v) };
+
+		check(sd_first_value(v) == t[i].first, "first value of [%s]: %zu, want %zu", t[i].v,
+		      sd_first_value(v), t[i].first);
+		check(sd_balanced(v) == t[i].balanced, "[%s] balanced: %d, want %d", t[i].v,
+		      sd_balanced(v), t[i].balanced);
+	}
+}
+
 /* Before each subtest: no reply built yet. */
 static void fresh(void)
 {
@@ -614,6 +648,7 @@ static void fresh(void)
 }
 
 static const struct subtest subtests[] = {
+	SUBTEST(test_header_values, "header-values"),
 	SUBTEST(test_vias, "vias"),
 	SUBTEST(test_many_vias, "many-vias"),
 	SUBTEST(test_dest, "destination"),

@@ -71,29 +71,42 @@ int sd_next_line(const char *m, size_t len, size_t *i, struct sd_hline *h)
 	return 1;
 }
 
-size_t sd_first_value(struct sd_span v)
+/* Scan a header value as RFC 3261 7.3.1 reads it: a quoted string (with
+ * its quoted pairs) and a <...> URI are opaque, so a comma inside them
+ * separates nothing.  Stops at the first comma outside them when asked;
+ * *open: does the text scanned leave a quote or a <...> open? */
+static size_t scan_value(struct sd_span v, bool stop_at_comma, bool *open)
 {
-	int quote = 0, angle = 0;
+	bool quote = false, angle = false;
+	size_t i;
 
-	for (size_t i = 0; i < v.n; i++) {
+	for (i = 0; i < v.n; i++) {
 		char c = v.p[i];
 
 		if (quote) {
 			if (c == '\\')
 				i++;
 			else if (c == '"')
-				quote = 0;
+				quote = false;
+		} else if (angle) {
+			if (c == '>')
+				angle = false;
 		} else if (c == '"') {
-			quote = 1;
+			quote = true;
 		} else if (c == '<') {
-			angle = 1;
-		} else if (c == '>') {
-			angle = 0;
-		} else if (c == ',' && !angle) {
-			return i;
+			angle = true;
+		} else if (c == ',' && stop_at_comma) {
+			break;
 		}
 	}
-	return v.n;
+	if (open)
+		*open = quote || angle;
+	return i < v.n ? i : v.n;
+}
+
+size_t sd_first_value(struct sd_span v)
+{
+	return scan_value(v, true, NULL);
 }
 
 void sd_put(struct sd_out *o, const char *s, size_t n)
@@ -231,24 +244,8 @@ bool sd_is_addr(struct sd_span s, const struct sd_peer *a)
 
 bool sd_balanced(struct sd_span v)
 {
-	bool quote = false, angle = false;
+	bool open;
 
-	for (size_t i = 0; i < v.n; i++) {
-		char c = v.p[i];
-
-		if (quote) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				quote = false;
-		} else if (angle) {
-			if (c == '>')
-				angle = false;
-		} else if (c == '"') {
-			quote = true;
-		} else if (c == '<') {
-			angle = true;
-		}
-	}
-	return !quote && !angle;
+	scan_value(v, false, &open);
+	return !open;
 }
