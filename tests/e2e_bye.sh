@@ -171,7 +171,7 @@ uas_start() {
 		bg_s sipp -sf $sc -i 198.18.$n.2 -p 5060 -nostdin "$@" >/dev/null 2>&1
 	fi
 	UAS=${PIDS[-1]}
-	sleep 0.3
+	wait_bound u 5060 || { fail "the sipp UAS did not bind"; return 1; }
 }
 # await_calls SUBNET N: callers that wait for a BYE (30 s at most)
 await_calls() {

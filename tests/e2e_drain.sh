@@ -27,7 +27,7 @@ start() {   # start N: namespaces, run (with metrics), sipp UAS [scenario]
 	else
 		bg_s sipp -sn uas -i 198.18.$1.2 -p 5060 -nostdin >/dev/null 2>&1
 	fi
-	sleep 0.3
+	wait_bound u 5060 || { fail "the sipp UAS did not bind"; return 1; }
 }
 
 echo "-- calls shorter than the deadline"

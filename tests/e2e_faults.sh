@@ -68,7 +68,7 @@ echo "-- detach mid-call"
 setup_pair 52 || { fail "namespaces"; finish; exit; }
 check "attach" in_s "$SD" attach $VS
 bg_s sipp -sn uas -i 198.18.52.2 -p 5060 -nostdin >/dev/null 2>&1
-sleep 0.3
+wait_bound u 5060 || fail "the sipp UAS did not bind"
 bg_c bash -c "sipp -sn uac 198.18.52.2:5060 -i 198.18.52.1 -p 5070 -m 5 -r 20 -d 2500 -timeout 20 \
 	-timeout_error -nostdin >/dev/null 2>&1; echo \$? > $WORK/uac.rc"
 sleep 1

@@ -51,7 +51,7 @@ start_run() {   # start_run N [metrics spec]: run with --metrics, a sipp UAS
 	wait_responder || { fail "responder did not come up"; return 1; }
 	bg_s sipp -sn uas -i 198.18.$1.2 -p 5060 -nostdin -trace_msg -message_file $WORK/uas.log \
 		>/dev/null 2>&1
-	sleep 0.3
+	wait_bound u 5060 || { fail "the sipp UAS did not bind"; return 1; }
 }
 
 echo "-- states"
@@ -59,7 +59,7 @@ setup_pair 43 || { fail "namespaces"; finish; exit; }
 # a port taken: one line before anything is attached
 bg_s python3 "$ROOT/tests/tcp_probe.py" serve 127.0.0.1 $PORT
 TAKER=${PIDS[-1]}
-sleep 0.3
+wait_bound t $PORT || fail "the port taker did not listen"
 in_s timeout 10 "$SD" run $VS --metrics 127.0.0.1:$PORT > $WORK/busy.out 2>&1; rc=$?
 check "--metrics on a port in use: exit 1 (got $rc)" test $rc -eq 1
 check "... one line saying so ($(head -1 $WORK/busy.out))" \

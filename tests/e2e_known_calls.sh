@@ -36,7 +36,7 @@ refused() { [ "$1" -eq 1 ] && [ "$(printf '%s\n' "$2" | wc -l)" -eq 1 ] && grep 
 # placing N calls of that length; its exit status lands in RCFILE
 calls_up() {
 	bg_s sipp -sn uas -i 198.18.$1.2 -p 5060 -nostdin >/dev/null 2>&1
-	sleep 0.3
+	wait_bound u 5060 || fail "the sipp UAS did not bind"
 	bg_c bash -c "sipp -sn uac 198.18.$1.2:5060 -i 198.18.$1.1 -p 5070 -m $2 -r 20 -d $3 -timeout 60 \
 		-timeout_error -nostdin >/dev/null 2>&1; echo \$? > $4"
 	UAC=${PIDS[-1]}
@@ -46,7 +46,7 @@ sed "s/\[retry\]/300/" "$ROOT/tests/sipp/uac_503.xml" > $WORK/uac_503.xml
 echo "-- calls older than the gate, learned from their in-dialog traffic"
 setup_pair 60 || { fail "namespaces"; finish; exit; }
 bg_s sipp -sf "$ROOT/tests/sipp/uas_refresh.xml" -i 198.18.60.2 -p 5060 -nostdin >/dev/null 2>&1
-sleep 0.3
+wait_bound u 5060 || fail "the sipp UAS did not bind"
 bg_c bash -c "sipp -sf '$ROOT/tests/sipp/uac_refresh.xml' 198.18.60.2:5060 -i 198.18.60.1 -p 5070 -m 6 -r 20 \
 	-timeout 40 -timeout_error -nostdin -trace_stat -stf $WORK/a.csv >/dev/null 2>&1; echo \$? > $WORK/a.rc"
 UAC=${PIDS[-1]}
