@@ -793,31 +793,38 @@ static __always_inline void learn(struct sd_result *r, struct sd_counters *cnt, 
 }
 
 /* Follow a call through what crosses the wire, either direction.  r is a
- * request that reached its destination, or a response. */
-static __always_inline void dialog_track(struct sd_result *r, struct sd_counters *cnt, int egress)
+ * request that reached its destination, or a response.  Returns the
+ * flags the call or attempt had before this message (0 when none): the
+ * egress 2xx reads SD_DF_2XX_IN, set only by an earlier ingress 2xx, from
+ * them (capture_wanted) without a second lookup; read before the update,
+ * because a promoted attempt's entry is freed. */
+static __always_inline __u32 dialog_track(struct sd_result *r, struct sd_counters *cnt, int egress)
 {
 	struct sd_dialog *d;
+	__u32 flags;
 	__u64 now;
 
 	if (!(r->flags & SD_F_CALLID) || (r->kind != SD_K_REQUEST && r->kind != SD_K_RESPONSE))
-		return;
+		return 0;
 	if (r->kind == SD_K_REQUEST && r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG)) {
 		if (dialog_attempt(r, bpf_ktime_get_ns()))
 			count(cnt, SD_C_dialogs_recorded);
-		return;
+		return 0;
 	}
 	if (r->kind == SD_K_RESPONSE && !(r->flags & SD_F_CSEQ))
-		return;
+		return 0;
 	now = bpf_ktime_get_ns();
 	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
 	if (d) {
+		flags = d->flags;
 		call_update(d, r, cnt, now, egress);
-		return;
+		return flags;
 	}
 	d = bpf_map_lookup_elem(&SD_MAP_ATTEMPTS, &r->call_id_hash);
 	if (d) {
+		flags = d->flags;
 		attempt_update(d, r, cnt, now, egress);
-		return;
+		return flags;
 	}
 	/* a call being learned only moves on the server's answer or a 481;
 	 * only a tagged request of a method that tells of a call, or the
@@ -825,13 +832,14 @@ static __always_inline void dialog_track(struct sd_result *r, struct sd_counters
 	 * in-dialog BYE or ACK, an answer from outside) is done here */
 	if (r->kind == SD_K_REQUEST ? !SD_IN(SD_LEARN_REQUESTS, r->method) || !(r->flags & SD_F_TO_TAG)
 				    : !egress && r->status != 481)
-		return;
+		return 0;
 	d = bpf_map_lookup_elem(&SD_MAP_LEARNING, &r->call_id_hash);
 	if (d) {
 		learning_update(d, r, cnt, now, egress);
-		return;
+		return 0;
 	}
 	learn(r, cnt, now, egress);
+	return 0;
 }
 
 /* state and allow_mask, read in one load: writers store them in one
@@ -1329,20 +1337,16 @@ lost:
 /* Is this a message capture() keeps?  An INVITE without To tag the
  * server receives, or a 2xx with CSeq method INVITE -- but not the 2xx
  * the server sends on for a call a received 2xx confirmed (a proxy's
- * copy of what was captured coming in). */
-static __always_inline int capture_wanted(struct sd_result *r, int egress)
+ * copy of what was captured coming in).  dflags: what dialog_track
+ * returned for it. */
+static __always_inline int capture_wanted(struct sd_result *r, int egress, __u32 dflags)
 {
-	struct sd_dialog *d;
-
 	if (r->kind == SD_K_REQUEST)
 		return r->method == SD_M_INVITE && !(r->flags & SD_F_TO_TAG);
 	if (r->kind != SD_K_RESPONSE || r->status < 200 || r->status >= 300 ||
 	    !(r->flags & SD_F_CSEQ) || r->cseq_method != SD_M_INVITE)
 		return 0;
-	if (!egress)
-		return 1;
-	d = bpf_map_lookup_elem(&SD_MAP_CALLS, &r->call_id_hash);
-	return !d || !(d->flags & SD_DF_2XX_IN);
+	return !egress || !(dflags & SD_DF_2XX_IN);
 }
 #endif
 
@@ -1494,7 +1498,7 @@ int sipdrain_xdp(struct xdp_md *ctx)
 	/* what a BYE at the deadline will need, of calls the server takes
 	 * (SD_NO_CAPTURE: make bench's reference build) */
 #ifndef SD_NO_CAPTURE
-	if (r.verdict == SD_V_PASS && !untracked && capture_wanted(&r, 0))
+	if (r.verdict == SD_V_PASS && !untracked && capture_wanted(&r, 0, 0))
 		capture(ctx, 0, &p, &r, ctx->ingress_ifindex, ctx->rx_queue_index, cnt);
 #endif
 	if (r.verdict == SD_V_DROP) {
@@ -1523,6 +1527,7 @@ int sipdrain_egress(struct __sk_buff *skb)
 	struct sd_result r = {};
 	struct sd_guard_key peer = {};
 	struct l4 p;
+	__u32 dflags __attribute__((unused));   /* read by the capture only */
 
 	if (!cnt || !cfg)
 		return TC_ACT_OK;
@@ -1569,9 +1574,9 @@ int sipdrain_egress(struct __sk_buff *skb)
 	if ((r.kind == SD_K_RESPONSE && r.status >= 200 && r.status < 300) ||
 	    (r.kind == SD_K_REQUEST && r.method == SD_M_ACK))
 		peer_mark(&peer, cnt);
-	dialog_track(&r, cnt, 1);
+	dflags = dialog_track(&r, cnt, 1);
 #ifndef SD_NO_CAPTURE
-	if (r.kind == SD_K_RESPONSE && capture_wanted(&r, 1))
+	if (r.kind == SD_K_RESPONSE && capture_wanted(&r, 1, dflags))
 		capture(skb, 1, &p, &r, skb->ifindex, 0, cnt);
 #endif
 out:

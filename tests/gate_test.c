@@ -1583,6 +1583,20 @@ static void test_capture(void)
 		sd_tester_run_egress(&T, frame, fl, &r);
 		check(drain_caps(rb) == 0, "the 200 a proxy sends on, of a call a received 200 "
 		      "confirmed: copied (%d)", ncaps);
+		/* a UAS: the INVITE in, its own 200 out (the attempt
+		 * becomes a call on it): the 200 is the dialog's */
+		mk(m, "INVITE", "<sip:b@x>", "cap-u@x");
+		run_msg(&wraps[0], m, strlen(m), &r);
+		check(drain_caps(rb) == 1, "a call to a UAS: the INVITE (%d)", ncaps);
+		mkresp(m, 200, "INVITE", "t", "cap-u@x");
+		fl = sd_build_frame(frame, sizeof(frame), &eg, m, strlen(m));
+		sd_tester_run_egress(&T, frame, fl, &r);
+		check(drain_caps(rb) == 1 && caps[0].h.dir == SD_CAP_EGRESS,
+		      "... and the 200 it sends, which confirms the call: one record (%d)", ncaps);
+		/* its retransmission, the call confirmed by it: copied again
+		 * (run keeps one) */
+		sd_tester_run_egress(&T, frame, fl, &r);
+		check(drain_caps(rb) == 1, "... its retransmission too (%d)", ncaps);
 	}
 	/* draining: a refused INVITE is not the server's call: no record;
 	 * a retransmission of an attempt the server has, passing, is */
