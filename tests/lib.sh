@@ -126,17 +126,19 @@ wait_responder() {
 	return 1
 }
 
-# wait_bound t|u PORT [SECONDS]: until a TCP listener or UDP socket has
-# the port in the server namespace (max 5 s): a process started by bg_s
-# may take longer than any fixed sleep to bind on a loaded machine
-wait_bound() {
+# wait_bound_in NS t|u PORT [SECONDS]: until a TCP listener or UDP socket
+# has the port in namespace NS (max 5 s): a server started in the
+# background may take longer than any fixed sleep to bind on a loaded
+# machine.  wait_bound t|u PORT [SECONDS]: the same in the server namespace
+wait_bound_in() {
 	local t=0
-	while [ $t -lt $(( ${3:-5} * 10 )) ]; do
-		in_s ss -Hln$1 "sport = :$2" 2>/dev/null | grep -q . && return 0
+	while [ $t -lt $(( ${4:-5} * 10 )) ]; do
+		nsenter --net=/run/netns/$1 ss -Hln$2 "sport = :$3" 2>/dev/null | grep -q . && return 0
 		sleep 0.1; t=$((t + 1))
 	done
 	return 1
 }
+wait_bound() { wait_bound_in $NS_S "$@"; }
 
 # skip REASON: the suite cannot run here (exit 4, reported as skipped).
 skip() {

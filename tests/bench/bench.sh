@@ -54,7 +54,7 @@ kamailio_start() {      # kamailio_start CODE REASON [CPUS]
 	bg_s taskset -c ${3:-0-$(( $(nproc) - 1 ))} kamailio -DD -E -f $WORK/kam.cfg -Y $WORK/kamrun -m 64 -M 8 \
 		-L /usr/lib/x86_64-linux-gnu/kamailio/modules >$WORK/kamailio.log 2>&1
 	KAM=${PIDS[-1]}
-	for i in $(seq 50); do in_s ss -lun 2>/dev/null | grep -q 198.18.9.2:5060 && return 0; sleep 0.1; done
+	wait_bound u 5060 && return 0
 	echo "bench: Kamailio did not start"; tail -3 $WORK/kamailio.log; exit 1
 }
 kam_pids() { tree $KAM; }

@@ -61,10 +61,7 @@ kamailio_start() {
 	for kv in "$@"; do sed -i "s|${kv%%=*}|${kv#*=}|g" "$out"; done
 	mkdir -p $WORK/run-$ns
 	bg_ns "$ns" kamailio -DD -E -f "$out" -Y $WORK/run-$ns -m 64 -M 8 -L $KAMAILIO_MODULES >"$log" 2>&1
-	for i in $(seq 50); do
-		in_ns "$ns" ss -lun 2>/dev/null | grep -q ':5060 ' && return 0
-		sleep 0.1
-	done
+	wait_bound_in "$ns" u 5060 && return 0
 	echo "lab: Kamailio did not start in $ns:"; tail -5 "$log"
 	return 1
 }
